@@ -1,0 +1,1 @@
+"""Thin adapters between a channel (Telegram, terminal) and the conversation core."""

@@ -1,0 +1,1 @@
+"""Content packs: model, loader with path:line errors, validation and reloading."""

@@ -1,0 +1,1 @@
+"""The channel-agnostic conversation core: imports no telegram, sqlmodel or typer."""

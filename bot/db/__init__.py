@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, the engine, stores implementing the core's ports, migrations."""

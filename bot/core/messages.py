@@ -102,6 +102,7 @@ class ToStaff:
 
     ticket: int | None = None
     urgent: bool = False
+    title: str | None = None  # forum topic title, used when the ticket's topic must be created
 
 
 Target = ToResident | ToStaff

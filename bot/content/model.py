@@ -67,6 +67,8 @@ class Content:
     entries: dict[str, Entry]  # id -> entry
     municipality: dict[str, dict[str, str]] = field(default_factory=dict)  # key -> locale -> text
     # ("*" as the locale key holds a value that is the same in every language)
+    # Editors' synonyms from `synonyms.yaml`: locale -> word residents use -> words in the content.
+    synonyms: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def entries_in(self, category: str) -> list[Entry]:
         return [e for e in self.entries.values() if e.category == category]

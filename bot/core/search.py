@@ -1,0 +1,396 @@
+"""The question matcher: an index precomputed from the content, and a calibrated decision.
+
+A query is analysed per content locale (stop words, stems, compounds, synonyms, typo-tolerant
+lookups) into *concepts*, each weighted by its rarity (IDF). An entry's score is the share of
+the query's weight it explains (field strength: question and alternatives strong, answer body
+weak), blended with how much of one of its question lines the query covers. Locales are
+searched together; an entry keeps its best locale, the resident's own slightly preferred.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from bot.core.lexicon import Lexicon
+from bot.core.normalize import Stemmer, word_parts
+
+Status = Literal["answered", "suggest", "none"]
+
+# Field strengths: how sure a word in that field makes us that the entry is about it.
+QUESTION_W = 0.95
+ALTERNATIVE_W = 0.9
+KEYWORD_W = 0.9
+ID_W = 0.6
+BODY_W = 0.4
+COMPOUND_PART = 0.5  # a part of a compound word ('stöd' in 'försörjningsstöd')
+SYNONYM_F = 0.9
+SPLIT_F = 0.9
+OTHER_LOCALE_F = 0.97  # the resident's own language wins ties
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    entry_id: str
+    score: float  # 0..1
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    status: Status
+    matches: tuple[Match, ...]  # best first, at most 3; empty when status is "none"
+    # The ranking even when declining (for evaluation and editors' tools), best first, ≤3.
+    candidates: tuple[Match, ...] = ()
+
+    @property
+    def answered(self) -> bool:
+        return self.status == "answered"
+
+    @property
+    def top(self) -> Match | None:
+        return self.matches[0] if self.matches else None
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Calibration of the decision; scores are in 0..1."""
+
+    answer: float = 0.55  # the top score needed to answer
+    margin: float = 0.1  # ...and its lead over the runner-up
+    sure: float = 0.8  # above this, a small lead is enough
+    sure_margin: float = 0.03
+    suggest: float = 0.3  # the lowest score worth suggesting
+    suggest_ratio: float = 0.6  # suggestions within this share of the top score
+
+
+class _ContentLike(Protocol):
+    entries: dict
+    synonyms: dict
+
+
+@dataclass
+class _Concept:
+    idf: float
+    variants: list[tuple[tuple[str, ...], float]] = field(default_factory=list)
+
+
+class _Analyzer:
+    def __init__(self, locale: str, lexicon: Lexicon):
+        self.locale = locale
+        self.stop = lexicon.stop_words(locale) or lexicon.stop_words(locale.split("-")[0])
+        self.stem = Stemmer(locale)
+
+    def terms(self, text: str, parts: bool = False) -> list[str]:
+        out = []
+        for whole, pieces in word_parts(text):
+            if whole in self.stop:
+                continue
+            out.append(self.stem(whole))
+            if parts:
+                out.extend(self.stem(p) for p in pieces if p not in self.stop and len(p) >= 3)
+        return out
+
+
+class _LocaleIndex:
+    """Everything needed to score a query against the texts of one locale."""
+
+    def __init__(
+        self, locale: str, texts: list, lexicon: Lexicon, synonyms: dict[str, tuple[str, ...]]
+    ):
+        self.locale = locale
+        self.an = _Analyzer(locale, lexicon)
+        self.doc_ids: list[str] = []
+        self.qlines: list[list[tuple[str, ...]]] = []
+        strengths: list[dict[str, float]] = []
+        raw_words: set[str] = set()
+        for t in texts:
+            self.doc_ids.append(t.entry_id)
+            fields: dict[str, list[float]] = defaultdict(list)
+            lines: list[tuple[str, ...]] = []
+            for line, w in [(t.question, QUESTION_W)] + [
+                (a, ALTERNATIVE_W) for a in t.alternatives
+            ]:
+                terms = self.an.terms(line, parts=True)
+                lines.append(tuple(dict.fromkeys(terms)))
+                for term in set(terms):
+                    fields[term].append(w)
+            for k in t.keywords:
+                for term in set(self.an.terms(k, parts=True)):
+                    fields[term].append(KEYWORD_W)
+            for term in set(self.an.terms(t.entry_id.replace("-", " "))):
+                fields[term].append(ID_W)
+            counts: dict[str, int] = defaultdict(int)
+            for term in self.an.terms(t.body, parts=True):
+                counts[term] += 1
+            for term, n in counts.items():
+                fields[term].append(min(0.6, BODY_W + 0.1 * (n >= 2) + 0.1 * (n >= 4)))
+            for text in (t.question, t.body, *t.alternatives, *t.keywords):
+                raw_words.update(w for w, _ in word_parts(text))
+            strengths.append({term: _combine(ws) for term, ws in fields.items()})
+            self.qlines.append(lines)
+        self.vocab = {term for s in strengths for term in s}
+        self._add_compound_parts(strengths, raw_words)
+        n = len(strengths)
+        df: dict[str, int] = defaultdict(int)
+        for s in strengths:
+            for term in s:
+                df[term] += 1
+        self.idf = {term: math.log(1 + (n - d + 0.5) / (d + 0.5)) for term, d in df.items()}
+        self.unknown_idf = math.log(1 + (n - 1 + 0.5) / 1.5) if n else 1.0
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, s in enumerate(strengths):
+            for term, w in s.items():
+                self.postings[term].append((i, w))
+        self.vocab = set(self.postings)
+        self.sorted_vocab = sorted(self.vocab)
+        self.by_len: dict[int, list[str]] = defaultdict(list)
+        for term in self.sorted_vocab:
+            self.by_len[len(term)].append(term)
+        self.single_syn: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        self.multi_syn: list[tuple[tuple[str, ...], list[tuple[str, ...]]]] = []
+        for key, targets in synonyms.items():
+            kterms = tuple(self.an.terms(key))
+            tterms = [tuple(self.an.terms(x)) for x in targets]
+            tterms = [x for x in tterms if x and x != kterms]
+            if not kterms or not tterms:
+                continue
+            if len(kterms) == 1:
+                self.single_syn[kterms[0]].extend(tterms)
+            else:
+                self.multi_syn.append((kterms, tterms))
+
+    def _add_compound_parts(self, strengths: list[dict[str, float]], raw_words: set[str]) -> None:
+        """Let a query word find the compounds it is part of ('stöd' -> 'försörjningsstöd')."""
+        for s in strengths:
+            extra: dict[str, float] = {}
+            for term, w in s.items():
+                if len(term) < 7:
+                    continue
+                split = self._split(term, raw_words)
+                if split:
+                    for part in split:
+                        extra[part] = max(extra.get(part, 0.0), w * COMPOUND_PART)
+            for part, w in extra.items():
+                if w > s.get(part, 0.0):
+                    s[part] = w
+
+    def _split(self, word: str, known: set[str] | None = None) -> tuple[str, str] | None:
+        """Split a compound into two known words (with Swedish linking -s-), longest parts first."""
+        best: tuple[str, str] | None = None
+        best_len = 0
+        vocab = self.vocab
+        for i in range(3, len(word) - 2):
+            left, right = word[:i], word[i:]
+            rs = self.an.stem(right)
+            if rs not in vocab and (known is None or right not in known):
+                continue
+            for cand in (left, left[:-1] if left.endswith("s") and len(left) > 3 else None):
+                if cand is None:
+                    continue
+                ls = self.an.stem(cand)
+                if ls in vocab or (known is not None and cand in known):
+                    score = min(len(cand), len(right))
+                    if score > best_len:
+                        best, best_len = (ls, rs), score
+        return best
+
+    # --- query side ------------------------------------------------------------------------
+
+    def concepts(self, words: list[str]) -> list[_Concept]:
+        an = self.an
+        # Join words written apart when the joined word is known ('kontakt person').
+        joined: list[str] = []
+        i = 0
+        while i < len(words):
+            if i + 1 < len(words):
+                both = words[i] + words[i + 1]
+                if len(both) >= 5 and an.stem(both) in self.vocab:
+                    joined.append(both)
+                    i += 2
+                    continue
+            joined.append(words[i])
+            i += 1
+        stems = [an.stem(w) for w in joined if w not in an.stop]
+        out: list[_Concept] = []
+        used: set[int] = set()
+        for kterms, targets in self.multi_syn:
+            if all(k in stems for k in kterms):
+                idx = {stems.index(k) for k in kterms}
+                if idx & used:
+                    continue
+                used |= idx
+                idf = sum(self._idf_of(k) for k in kterms)
+                c = _Concept(idf=idf, variants=[(kterms, 1.0)])
+                c.variants.extend((t, SYNONYM_F) for t in targets)
+                out.append(c)
+        seen: set[str] = set()
+        for pos, s in enumerate(stems):
+            if pos in used or s in seen:
+                continue
+            seen.add(s)
+            c = _Concept(idf=0.0)
+            known = s in self.vocab
+            c.variants.append(((s,), 1.0))
+            if not known:
+                c.variants.extend(self._near(s))
+            for t in self.single_syn.get(s, ()):
+                c.variants.append((t, SYNONYM_F))
+            if known:
+                c.idf = self.idf[s]
+            else:
+                idfs = [
+                    sum(self.idf[x] for x in terms) / len(terms)
+                    for terms, _ in c.variants
+                    if all(x in self.idf for x in terms)
+                ]
+                c.idf = max(idfs) if idfs else self.unknown_idf
+            out.append(c)
+        return out
+
+    def _idf_of(self, term: str) -> float:
+        return self.idf.get(term, self.unknown_idf)
+
+    def _near(self, s: str) -> list[tuple[tuple[str, ...], float]]:
+        """Known terms close to an unknown one: typos, other endings, compounds."""
+        found: list[tuple[tuple[str, ...], float]] = []
+        n = len(s)
+        if n >= 4:
+            k = 1 if n <= 7 else 2
+            pool: list[str] = []
+            for m in range(n - k, n + k + 1):
+                pool.extend(self.by_len.get(m, ()))
+            if pool:
+                for cand, dist, _ in process.extract(
+                    s, pool, scorer=Levenshtein.distance, score_cutoff=k, limit=3
+                ):
+                    found.append(((cand,), 1.0 - dist / max(n, len(cand)) - 0.05))
+            # Same beginning, different ending: forms the stemmer does not know.
+            if n >= 5:
+                i = bisect_left(self.sorted_vocab, s)
+                while i < len(self.sorted_vocab) and self.sorted_vocab[i].startswith(s):
+                    cand = self.sorted_vocab[i]
+                    if len(cand) - n <= 3:
+                        found.append(((cand,), 0.85))
+                    i += 1
+                for cut in range(max(4, n - 3), n):
+                    if s[:cut] in self.vocab:
+                        found.append(((s[:cut],), 0.8))
+        if n >= 6:
+            split = self._split(s)
+            if split:
+                found.append((split, SPLIT_F))
+        return found
+
+    def score(self, words: list[str], top: int = 8) -> list[tuple[str, float]]:
+        concepts = self.concepts(words)
+        total = sum(c.idf for c in concepts)
+        if not concepts or total <= 0:
+            return []
+        acc: dict[int, float] = defaultdict(float)
+        qterms: dict[str, float] = {}
+        for c in concepts:
+            best: dict[int, float] = {}
+            for terms, f in c.variants:
+                for t in terms:
+                    if f > qterms.get(t, 0.0):
+                        qterms[t] = f
+                if len(terms) == 1:
+                    for d, w in self.postings.get(terms[0], ()):
+                        v = f * w
+                        if v > best.get(d, 0.0):
+                            best[d] = v
+                else:
+                    part: dict[int, float] = defaultdict(float)
+                    for t in terms:
+                        for d, w in self.postings.get(t, ()):
+                            part[d] += w
+                    for d, w in part.items():
+                        v = f * w / len(terms)
+                        if v > best.get(d, 0.0):
+                            best[d] = v
+            for d, v in best.items():
+                acc[d] += c.idf * v
+        ranked = sorted(acc.items(), key=lambda kv: -kv[1])[: top * 2]
+        out = []
+        for d, a in ranked:
+            qcov = a / total
+            dcov = 0.0
+            for line in self.qlines[d]:
+                if not line:
+                    continue
+                mass = sum(self._idf_of(t) for t in line)
+                hit = sum(self._idf_of(t) * qterms.get(t, 0.0) for t in line)
+                dcov = max(dcov, hit / mass if mass else 0.0)
+            out.append((self.doc_ids[d], 0.75 * qcov + 0.25 * dcov * min(1.0, qcov * 2)))
+        out.sort(key=lambda kv: -kv[1])
+        return out[:top]
+
+
+def _combine(weights: Iterable[float]) -> float:
+    """Several fields naming the same word make it surer, never beyond 1."""
+    miss = 1.0
+    for w in weights:
+        miss *= 1.0 - w
+    return 1.0 - miss
+
+
+class Matcher:
+    """Finds the entries that answer a resident's question; the index is built once here."""
+
+    def __init__(
+        self,
+        content: _ContentLike,
+        *,
+        lexicon: Lexicon | None = None,
+        thresholds: Thresholds | None = None,
+    ):
+        self.lexicon = lexicon or Lexicon(extra=dict(getattr(content, "synonyms", {}) or {}))
+        self.thresholds = thresholds or Thresholds()
+        by_locale: dict[str, list] = defaultdict(list)
+        for entry in content.entries.values():
+            for locale, text in entry.texts.items():
+                by_locale[locale].append(text)
+        self.indexes = {
+            loc: _LocaleIndex(loc, texts, self.lexicon, self.lexicon.synonyms(loc))
+            for loc, texts in sorted(by_locale.items())
+        }
+
+    def rank(self, text: str, locale: str) -> list[Match]:
+        """Every entry with any evidence, best first (scores 0..1)."""
+        words = [w for w, _ in word_parts(text)]
+        if not words:
+            return []
+        best: dict[str, float] = {}
+        for loc, index in self.indexes.items():
+            factor = 1.0 if loc == locale else OTHER_LOCALE_F
+            for entry_id, s in index.score(words):
+                s *= factor
+                if s > best.get(entry_id, 0.0):
+                    best[entry_id] = s
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [Match(e, round(min(1.0, max(0.0, s)), 4)) for e, s in ranked]
+
+    def match(self, text: str, locale: str) -> Decision:
+        """Answer, suggest up to three entries, or decline."""
+        ranked = self.rank(text, locale)
+        th = self.thresholds
+        candidates = tuple(ranked[:3])
+        if not ranked:
+            return Decision("none", (), ())
+        s1 = ranked[0].score
+        s2 = ranked[1].score if len(ranked) > 1 else 0.0
+        lead = s1 - s2
+        if (s1 >= th.answer and lead >= th.margin) or (s1 >= th.sure and lead >= th.sure_margin):
+            rest = tuple(m for m in candidates[1:] if m.score >= th.suggest)
+            return Decision("answered", (ranked[0], *rest), candidates)
+        if s1 >= th.suggest:
+            floor = max(th.suggest, s1 * th.suggest_ratio)
+            return Decision("suggest", tuple(m for m in candidates if m.score >= floor), candidates)
+        return Decision("none", (), candidates)

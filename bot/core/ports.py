@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 Clock = Callable[[], datetime]
 
@@ -32,3 +33,34 @@ class Analytics(Protocol):
         category: str | None = None,
         helpful: bool | None = None,
     ) -> None: ...
+
+
+@dataclass(slots=True)
+class ResidentState:
+    """What the conversation remembers about one resident between events."""
+
+    resident: str
+    locale: str | None = None
+    step: str = "new"  # the conversation's own place: new | language | privacy | menu | ask
+    flow: str | None = None  # the registered flow the resident is in, if any
+    data: dict[str, Any] = field(default_factory=dict)  # that flow's JSON state
+    memo: dict[str, Any] = field(default_factory=dict)  # the conversation's own JSON state
+
+
+class StateStore(Protocol):
+    """Residents' conversation state, kept in the database so restarts lose nothing."""
+
+    def load(self, resident: str) -> ResidentState | None:
+        """The stored state, or None for a resident never seen (or forgotten)."""
+
+    def save(self, state: ResidentState, *, now: datetime) -> None:
+        """Insert or replace the resident's state."""
+
+    def forget(self, resident: str) -> None:
+        """Delete everything this store keeps about the resident."""
+
+    def claim_event(self, event_id: str, *, now: datetime) -> bool:
+        """Record a channel event id; False if it was already claimed (a redelivery)."""
+
+    def prune_events(self, *, before: datetime) -> int:
+        """Delete claimed event ids older than `before`; returns how many."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -52,8 +52,11 @@ class DataHolder(Protocol):
 class StateHolder:
     """The conversation state row: the resident's language and place in the conversation."""
 
-    def __init__(self, store: StateStore) -> None:
+    def __init__(self, store: StateStore, *, on_forget: Callable[[str], None] | None = None) -> None:
         self.store = store
+        # The conversation's Residents.forget, so the event being handled does not write the
+        # state back after it was erased.
+        self.on_forget = on_forget or store.forget
 
     def describe(self, resident: str, ctx: Ctx) -> list[str]:
         _ = ctx._
@@ -67,7 +70,7 @@ class StateHolder:
         ]
 
     def forget(self, resident: str, now: datetime) -> list[Outbound]:
-        self.store.forget(resident)
+        self.on_forget(resident)
         return []
 
 

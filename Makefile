@@ -32,3 +32,16 @@ bench: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/samvag eval eval/questions.csv
+
+## Translations (see README): extract every msgid from bot/ into one template,
+## merge new msgids into each area's locales/<lang>/LC_MESSAGES/<domain>.po, compile to .mo.
+DOMAINS = $(sort $(basename $(notdir $(wildcard locales/*/LC_MESSAGES/*.po))))
+
+messages-extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -o locales/samvag.pot bot
+
+messages-update: messages-extract
+	$(BIN)/python -m bot.i18n_tools update locales/samvag.pot locales
+
+messages-compile: $(STAMP)
+	$(BIN)/pybabel compile -d locales -D "$(DOMAINS)" --statistics

@@ -12,7 +12,7 @@ import logging
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.content.model import Content, Entry
@@ -634,3 +634,19 @@ def _language_named(text: str) -> str | None:
 def button_ids(replies: Sequence[Reply]) -> list[str]:
     """Every button id in some replies (tests and channels check the 64-byte limit with it)."""
     return [c.id for r in replies for row in r.choices for c in row]
+
+
+class PruneEventsJob:
+    """Forget handled event ids after two days: redeliveries come within minutes, not days."""
+
+    name = "prune-events"
+
+    def __init__(self, states: StateStore, *, keep: timedelta = timedelta(days=2)) -> None:
+        self.states = states
+        self.keep = keep
+
+    def tick(self, now: datetime) -> list[Outbound]:
+        removed = self.states.prune_events(before=now - self.keep)
+        if removed:
+            log.info("pruned %s handled event ids", removed)
+        return []

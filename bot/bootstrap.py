@@ -1,0 +1,114 @@
+"""The one composition root: content, database, i18n, matcher, the conversation, flows and jobs.
+
+Every channel (Telegram, the terminal chat, tests) calls `build_app(settings)` and talks to
+`app.conversation` (residents), `app.staff_handlers` (the staff group) and `app.jobs`.
+Each area registers its parts in its own marked block below; keep the blocks small.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
+
+from bot.content.loader import load_content
+from bot.content.model import Content
+from bot.core.conversation import Conversation, PruneEventsJob, Residents
+from bot.core.flows import Job, StaffHandler
+from bot.core.i18n import I18n
+from bot.core.ports import Clock, system_clock
+from bot.core.search import Matcher
+from bot.db.analytics_store import SqlAnalytics
+from bot.db.engine import make_engine
+from bot.db.schema import create_all
+from bot.db.state_store import SqlStateStore
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class SchemaMissing(RuntimeError):
+    """The server database has no samvag tables yet: run `samvag db upgrade`."""
+
+
+@dataclass(slots=True)
+class App:
+    """Everything a channel needs, built once per process."""
+
+    settings: Settings
+    clock: Clock
+    content: Content
+    engine: Engine
+    i18n: I18n
+    matcher: Matcher
+    states: SqlStateStore
+    analytics: SqlAnalytics
+    residents: Residents
+    conversation: Conversation
+    staff_handlers: list[StaffHandler] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def prepare_database(url: str) -> Engine:
+    """An engine whose tables exist: created on SQLite, required (migrated) on PostgreSQL."""
+    engine = make_engine(url)
+    if engine.dialect.name == "sqlite":
+        create_all(engine)  # creates only what is missing; the embedded default needs no migrations
+    elif not inspect(engine).has_table("resident_state"):
+        engine.dispose()
+        raise SchemaMissing("the database has no samvag tables: run `samvag db upgrade` first")
+    return engine
+
+
+def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
+    """Load content, open the database and wire the conversation with every registered flow."""
+    clock = clock or system_clock
+    content = load_content(settings.content_dir)
+    engine = prepare_database(settings.database_url)
+    i18n = I18n(default=settings.default_locale)
+    matcher = Matcher(content)
+    states = SqlStateStore(engine)
+    analytics = SqlAnalytics(engine, retention_days=settings.retention_days)
+    residents = Residents(states, i18n)
+    conversation = Conversation(
+        content=content,
+        matcher=matcher,
+        i18n=i18n,
+        states=states,
+        analytics=analytics,
+        clock=clock,
+        residents=residents,
+    )
+    app = App(
+        settings=settings,
+        clock=clock,
+        content=content,
+        engine=engine,
+        i18n=i18n,
+        matcher=matcher,
+        states=states,
+        analytics=analytics,
+        residents=residents,
+        conversation=conversation,
+        jobs=[PruneEventsJob(states)],
+    )
+
+    # --- Interceptors (run first, in this order) -----------------------------------------------
+    # e.g. conversation.register_interceptor(HandoffRelay(...))
+
+    # --- Flows (menu buttons appear in this order) ---------------------------------------------
+    # e.g. conversation.register_flow(HandoffFlow(...)); the flow named "handoff" is the one
+    # "Talk to a bridge-builder" starts.
+
+    # --- Staff handlers (the staff group) -------------------------------------------------------
+    # e.g. app.staff_handlers.append(HandoffStaff(...))
+
+    # --- Jobs (ticked about once a minute and at start-up) --------------------------------------
+    # e.g. app.jobs.append(RetentionJob(...))
+
+    return app

@@ -5,6 +5,7 @@ Each command's logic lives in the module it imports (lazily, so `samvag --help` 
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -81,6 +82,36 @@ def db_upgrade(revision: str = "head") -> None:
     from bot.db.migrate import upgrade
 
     upgrade(revision=revision)
+
+
+@report_app.command("unanswered")
+def report_unanswered(
+    days: Annotated[int, typer.Option("--days", min=1, help="Look back this many days.")] = 30,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Show this many groups.")] = 20,
+    suggest: Annotated[bool, typer.Option("--suggest", help="Write proposed content changes (never applied).")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for --suggest's copy and patch.")] = None,
+    content: ContentOpt = None,
+) -> None:
+    """Group the questions the bot could not answer, most frequent first."""
+    from bot.reports.unanswered import run_unanswered
+
+    raise typer.Exit(run_unanswered(days=days, limit=limit, suggest=suggest, out_dir=out, content_dir=content))
+
+
+@report_app.command("usage")
+def report_usage(
+    start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD).")],
+    end: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (YYYY-MM-DD).")],
+    fmt: Annotated[str, typer.Option("--format", help="html, csv or md.")] = "md",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    questions: Annotated[list[Path] | None, typer.Option("--eval", help="Question set(s) for the appendix.")] = None,
+    no_eval: Annotated[bool, typer.Option("--no-eval", help="Leave out the matching appendix.")] = False,
+) -> None:
+    """Usage statistics for a period; counts under 5 are shown as <5."""
+    from bot.reports.usage import run_usage
+
+    raise typer.Exit(run_usage(start=start.date(), end=end.date(), fmt=fmt, output=output,
+                               questions=questions, with_eval=not no_eval))
 
 
 def main() -> None:

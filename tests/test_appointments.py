@@ -11,7 +11,7 @@ from icalendar import Calendar
 from bot.core.appointments import Status, button, stamp
 from bot.core.ports import system_clock
 from bot.db.appointments_store import SqlAppointmentStore
-from tests.appointments_helpers import (
+from tests.test_appointments_support import (
     PLACE_EN,
     Resident,
     for_resident,

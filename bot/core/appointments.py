@@ -631,7 +631,7 @@ class AppointmentFlow:
             self.analytics.record(kind="appointment_requested", resident=ctx.resident, locale=ctx.locale, now=ctx.now, category=cat)
         text = ctx._("Thank you! Your request (number {id}) has been sent to the bridge-builders. You will get the answer here in this chat.").format(id=appt.id)
         return [
-            *self._reply(ctx, Reply(text, [[Choice(button(FLOW, "my"), ctx._("📅 My appointments"))]])),
+            *self._reply(ctx, Reply(text, [[Choice(button(FLOW, "my"), ctx._("📋 My appointments"))]])),
             staff_card(appt, self.wording, self.i18n, self.staff_locale),
         ]
 
@@ -678,7 +678,7 @@ class AppointmentFlow:
             status = _(STATUS_LABELS[appt.status])
             return self._reply(ctx, Reply(_("Number {id} is already {status}; nothing was changed.").format(id=appt.id, status=status)))
         if action == "cx":
-            rows = [[Choice(button(FLOW, "cy", appt.id), _("Yes, cancel it")), Choice(button(FLOW, "cn", appt.id), _("No, keep it"))]]
+            rows = [[Choice(button(FLOW, "cy", appt.id), _("Yes, cancel it")), Choice(button(FLOW, "cn", appt.id), _("No, keep the appointment"))]]
             return self._reply(ctx, Reply(_("Do you want to cancel this appointment?\n{line}").format(line=self._line(appt, ctx.locale)), rows))
         if action == "cy":
             try:

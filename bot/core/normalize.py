@@ -123,7 +123,7 @@ class Stemmer:
             return word
         if self.locale == "sv":
             # Snowball Swedish leaves definite forms alone: 'hyran', 'skolan', 'barnet', 'kortet'.
-            if len(word) >= 6 and word.endswith(("an", "et")):
+            if (len(word) >= 5 and word.endswith("an")) or (len(word) >= 6 and word.endswith("et")):
                 word = word[:-2]
             elif len(word) >= 7 and word.endswith(("ets", "ans")):
                 word = word[:-3]

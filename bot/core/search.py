@@ -33,7 +33,14 @@ BODY_W = 0.4
 COMPOUND_PART = 0.5  # a part of a compound word ('stöd' in 'försörjningsstöd')
 SYNONYM_F = 0.9
 SPLIT_F = 0.9
-OTHER_LOCALE_F = 0.97  # the resident's own language wins ties
+HEAD_F = 0.6
+OTHER_LOCALE_F = 0.97
+# Score blend: share of the query explained, cover of one question line, absolute evidence.
+W_QUERY = 0.45
+W_LINE = 0.2
+W_EVIDENCE = 0.35
+EVIDENCE_K = 1.5  # evidence of this many rare words at full strength gives 1 - 1/e
+UNKNOWN_F = 0.6  # weight of a word the content never uses, relative to the rarest known word  # the resident's own language wins ties
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +69,12 @@ class Decision:
 class Thresholds:
     """Calibration of the decision; scores are in 0..1."""
 
-    answer: float = 0.55  # the top score needed to answer
-    margin: float = 0.1  # ...and its lead over the runner-up
-    sure: float = 0.8  # above this, a small lead is enough
-    sure_margin: float = 0.03
-    suggest: float = 0.3  # the lowest score worth suggesting
-    suggest_ratio: float = 0.6  # suggestions within this share of the top score
+    answer: float = 0.5  # the top score needed to answer
+    margin: float = 0.02  # ...and its lead over the runner-up
+    sure: float = 0.75  # above this, an even smaller lead is enough
+    sure_margin: float = 0.01
+    suggest: float = 0.35  # the lowest score worth suggesting
+    suggest_ratio: float = 0.75  # suggestions within this share of the top score
 
 
 class _ContentLike(Protocol):
@@ -84,15 +91,31 @@ class _Concept:
 class _Analyzer:
     def __init__(self, locale: str, lexicon: Lexicon):
         self.locale = locale
-        self.stop = lexicon.stop_words(locale) or lexicon.stop_words(locale.split("-")[0])
+        self.lexicon = lexicon
+        self.stop = lexicon.stop_words(locale)
         self.stem = Stemmer(locale)
+        self.stop_stems = frozenset(self.stem(w) for w in self.stop if len(w) > 3)
+        self._query_stops: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+
+    def query_stops(self, resident: str) -> tuple[frozenset[str], frozenset[str]]:
+        """Stop words for a query: this locale's and the resident's language's (words, stems)."""
+        hit = self._query_stops.get(resident)
+        if hit is None:
+            other = self.lexicon.stop_words(resident) if resident != self.locale else frozenset()
+            words = self.stop | other
+            hit = (words, self.stop_stems | frozenset(self.stem(w) for w in other if len(w) > 3))
+            self._query_stops[resident] = hit
+        return hit
 
     def terms(self, text: str, parts: bool = False) -> list[str]:
         out = []
         for whole, pieces in word_parts(text):
             if whole in self.stop:
                 continue
-            out.append(self.stem(whole))
+            stem = self.stem(whole)
+            if stem in self.stop_stems:
+                continue
+            out.append(stem)
             if parts:
                 out.extend(self.stem(p) for p in pieces if p not in self.stop and len(p) >= 3)
         return out
@@ -143,7 +166,8 @@ class _LocaleIndex:
             for term in s:
                 df[term] += 1
         self.idf = {term: math.log(1 + (n - d + 0.5) / (d + 0.5)) for term, d in df.items()}
-        self.unknown_idf = math.log(1 + (n - 1 + 0.5) / 1.5) if n else 1.0
+        self.max_idf = math.log(1 + (n - 1 + 0.5) / 1.5) if n > 1 else 1.0
+        self.unknown_idf = UNKNOWN_F * math.log(1 + (n - 1 + 0.5) / 1.5) if n else 1.0
         self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, s in enumerate(strengths):
             for term, w in s.items():
@@ -165,6 +189,8 @@ class _LocaleIndex:
                 self.single_syn[kterms[0]].extend(tterms)
             else:
                 self.multi_syn.append((kterms, tterms))
+        self.syn_keys = set(self.single_syn)
+        self.reversed_vocab = sorted(t[::-1] for t in self.vocab)
 
     def _add_compound_parts(self, strengths: list[dict[str, float]], raw_words: set[str]) -> None:
         """Let a query word find the compounds it is part of ('stöd' -> 'försörjningsstöd')."""
@@ -189,13 +215,13 @@ class _LocaleIndex:
         for i in range(3, len(word) - 2):
             left, right = word[:i], word[i:]
             rs = self.an.stem(right)
-            if rs not in vocab and (known is None or right not in known):
+            if rs not in vocab and (known is None or (right not in known and rs not in known)):
                 continue
             for cand in (left, left[:-1] if left.endswith("s") and len(left) > 3 else None):
                 if cand is None:
                     continue
                 ls = self.an.stem(cand)
-                if ls in vocab or (known is not None and cand in known):
+                if ls in vocab or (known is not None and (cand in known or ls in known)):
                     score = min(len(cand), len(right))
                     if score > best_len:
                         best, best_len = (ls, rs), score
@@ -203,8 +229,9 @@ class _LocaleIndex:
 
     # --- query side ------------------------------------------------------------------------
 
-    def concepts(self, words: list[str]) -> list[_Concept]:
+    def concepts(self, words: list[str], resident: str) -> list[_Concept]:
         an = self.an
+        stop, stop_stems = an.query_stops(resident)
         # Join words written apart when the joined word is known ('kontakt person').
         joined: list[str] = []
         i = 0
@@ -217,7 +244,20 @@ class _LocaleIndex:
                     continue
             joined.append(words[i])
             i += 1
-        stems = [an.stem(w) for w in joined if w not in an.stop]
+        stems: list[str] = []
+        for w in joined:
+            if w in stop:
+                continue
+            st = an.stem(w)
+            if st in stop_stems:
+                continue
+            if st not in self.vocab and st not in self.single_syn and len(st) >= 7:
+                # A compound whose parts are known words or synonyms ('dagisplats').
+                split = self._split(st, self.syn_keys)
+                if split:
+                    stems.extend(split)
+                    continue
+            stems.append(st)
         out: list[_Concept] = []
         used: set[int] = set()
         for kterms, targets in self.multi_syn:
@@ -240,6 +280,8 @@ class _LocaleIndex:
             c.variants.append(((s,), 1.0))
             if not known:
                 c.variants.extend(self._near(s))
+            else:
+                c.variants.extend(self._prefixed(s))
             for t in self.single_syn.get(s, ()):
                 c.variants.append((t, SYNONYM_F))
             if known:
@@ -271,25 +313,48 @@ class _LocaleIndex:
                     s, pool, scorer=Levenshtein.distance, score_cutoff=k, limit=3
                 ):
                     found.append(((cand,), 1.0 - dist / max(n, len(cand)) - 0.05))
-            # Same beginning, different ending: forms the stemmer does not know.
-            if n >= 5:
-                i = bisect_left(self.sorted_vocab, s)
-                while i < len(self.sorted_vocab) and self.sorted_vocab[i].startswith(s):
-                    cand = self.sorted_vocab[i]
-                    if len(cand) - n <= 3:
-                        found.append(((cand,), 0.85))
-                    i += 1
-                for cut in range(max(4, n - 3), n):
-                    if s[:cut] in self.vocab:
-                        found.append(((s[:cut],), 0.8))
+            found.extend(self._prefixed(s))
+            # The last part of a compound ('tuki' in 'toimeentulotuki', 'stöd' in 'försörjningsstöd').
+            rev = s[::-1]
+            i = bisect_left(self.reversed_vocab, rev)
+            heads = 0
+            while (
+                i < len(self.reversed_vocab)
+                and self.reversed_vocab[i].startswith(rev)
+                and heads < 5
+            ):
+                cand = self.reversed_vocab[i][::-1]
+                if len(cand) >= n + 3:
+                    found.append(((cand,), HEAD_F))
+                    heads += 1
+                i += 1
         if n >= 6:
             split = self._split(s)
             if split:
                 found.append((split, SPLIT_F))
         return found
 
-    def score(self, words: list[str], top: int = 8) -> list[tuple[str, float]]:
-        concepts = self.concepts(words)
+    def _prefixed(self, s: str) -> list[tuple[tuple[str, ...], float]]:
+        """Same beginning, different ending: forms the stemmer does not join ('gravid', 'graviditet')."""
+        found: list[tuple[tuple[str, ...], float]] = []
+        n = len(s)
+        if n < 5:
+            return found
+        i = bisect_left(self.sorted_vocab, s)
+        while i < len(self.sorted_vocab) and self.sorted_vocab[i].startswith(s):
+            cand = self.sorted_vocab[i]
+            if cand != s and len(cand) - n <= max(3, n * 2 // 3):
+                found.append(((cand,), 0.85 if len(cand) - n <= 3 else 0.75))
+            i += 1
+            if len(found) > 8:
+                break
+        for cut in range(max(5, (n * 3 + 4) // 5), n):
+            if s[:cut] in self.vocab:
+                found.append(((s[:cut],), 0.85 if n - cut <= 3 else 0.75))
+        return found
+
+    def score(self, words: list[str], resident: str, top: int = 8) -> list[tuple[str, float]]:
+        concepts = self.concepts(words, resident)
         total = sum(c.idf for c in concepts)
         if not concepts or total <= 0:
             return []
@@ -328,7 +393,9 @@ class _LocaleIndex:
                 mass = sum(self._idf_of(t) for t in line)
                 hit = sum(self._idf_of(t) * qterms.get(t, 0.0) for t in line)
                 dcov = max(dcov, hit / mass if mass else 0.0)
-            out.append((self.doc_ids[d], 0.75 * qcov + 0.25 * dcov * min(1.0, qcov * 2)))
+            ev = 1.0 - math.exp(-a / (self.max_idf * EVIDENCE_K))
+            raw = W_QUERY * qcov + W_LINE * dcov * min(1.0, qcov * 2) + W_EVIDENCE * ev
+            out.append((self.doc_ids[d], math.sqrt(raw)))  # sqrt spreads the useful low range
         out.sort(key=lambda kv: -kv[1])
         return out[:top]
 
@@ -370,7 +437,7 @@ class Matcher:
         best: dict[str, float] = {}
         for loc, index in self.indexes.items():
             factor = 1.0 if loc == locale else OTHER_LOCALE_F
-            for entry_id, s in index.score(words):
+            for entry_id, s in index.score(words, locale):
                 s *= factor
                 if s > best.get(entry_id, 0.0):
                     best[entry_id] = s

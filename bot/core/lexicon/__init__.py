@@ -28,6 +28,16 @@ def stop_words(locale: str) -> frozenset[str]:
     return frozenset(out)
 
 
+@lru_cache(maxsize=1)
+def greetings() -> frozenset[str]:
+    """Greetings, thanks and small talk in every language (folded)."""
+    out: set[str] = set()
+    for line in (HERE / "greetings.txt").read_text(encoding="utf-8").splitlines():
+        if not line.lstrip().startswith("#"):
+            out.update(fold(w) for w in line.split())
+    return frozenset(out)
+
+
 @lru_cache(maxsize=32)
 def shipped_synonyms(locale: str) -> dict[str, tuple[str, ...]]:
     """The shipped synonym table of `locale`: resident word -> content words."""
@@ -48,7 +58,7 @@ class Lexicon:
     extra: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def stop_words(self, locale: str) -> frozenset[str]:
-        return stop_words(locale)
+        return stop_words(locale) | greetings()
 
     def synonyms(self, locale: str) -> dict[str, tuple[str, ...]]:
         merged = dict(shipped_synonyms(locale))

@@ -28,7 +28,7 @@ from bot.core.normalize import Stemmer, words
 from bot.db.tables.stats import UsageEvent
 from bot.reports import as_utc
 
-THRESHOLD = 72  # rapidfuzz score (0-100) above which two questions are grouped
+THRESHOLD = 85  # rapidfuzz WRatio (0-100) from which two questions are grouped
 TAKEN_WITHIN = timedelta(minutes=30)  # a suggestion taken this soon answered the question
 REASONS = {"not_found": "not found", "suggested": "suggestion not taken", "feedback": "not helpful"}
 
@@ -116,7 +116,7 @@ def cluster(items: list[Item], *, threshold: float = THRESHOLD) -> list[Group]:
         local: list[Group] = []
         # Most frequent wordings first, so they lead their groups.
         for key, members in sorted(by_key.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-            best = process.extractOne(key, leaders, scorer=fuzz.token_sort_ratio,
+            best = process.extractOne(key, leaders, scorer=fuzz.WRatio,
                                       score_cutoff=threshold) if leaders else None
             if best is None:
                 leaders.append(key)

@@ -11,9 +11,10 @@ import pytest
 import yaml
 
 from bot.content.loader import load_content
-from bot.core.search import Matcher
+from bot.core.search import Match, Matcher
 from bot.db.analytics_store import SqlAnalytics
 from bot.reports.unanswered import (
+    Item,
     add_alternatives,
     attach_nearest,
     cluster,
@@ -50,7 +51,8 @@ def content_dir(tmp_path) -> Path:
         "school:\n  emoji: '🏫'\n  order: 2\n  name:\n    sv: Skola\n    en: School\n",
         encoding="utf-8",
     )
-    (root / "money" / "housing-allowance.sv.md").write_text(HOUSING, encoding="utf-8")
+    # No final newline: the patch must still apply.
+    (root / "money" / "housing-allowance.sv.md").write_text(HOUSING.rstrip("\n"), encoding="utf-8")
     (root / "school" / "school-start.sv.md").write_text(SCHOOL, encoding="utf-8")
     return root
 
@@ -162,3 +164,20 @@ def test_add_alternatives_keeps_the_file_valid(source):
     assert after.endswith(source.split("---", 2)[2])  # the body is untouched
     # Wordings it already has (any case), and the question itself, are not added twice.
     assert add_alternatives(after, ["NY FRÅGA: med kolon", meta["question"]]) == after
+
+
+def test_an_entry_most_of_the_group_found_unhelpful_is_not_proposed():
+    class Ranker:
+        def rank(self, text, locale):
+            return [Match("eviction-risk", 0.7), Match("swimming-pool", 0.5)]
+
+    def item(kind, entry_id=None):
+        return Item("var ligger simhallen", "sv", kind, None, NOW, entry_id)
+
+    rejected = cluster([item("feedback", "eviction-risk"), item("feedback", "eviction-risk"),
+                        item("not_found")])
+    once = cluster([item("feedback", "eviction-risk"), item("not_found"), item("not_found")])
+    attach_nearest(rejected, Ranker())
+    attach_nearest(once, Ranker())
+    assert rejected[0].nearest == "swimming-pool"
+    assert once[0].nearest == "eviction-risk"  # one unhappy resident is not the group's verdict

@@ -40,6 +40,7 @@ class Item:
     kind: str
     category: str | None
     at: datetime
+    entry_id: str | None = None  # the entry shown and judged unhelpful, or suggested and not taken
 
 
 @dataclass(slots=True)
@@ -75,7 +76,8 @@ def collect(engine: Engine, *, since: datetime, until: datetime) -> list[Item]:
     e = UsageEvent.__table__.c
     with engine.connect() as conn:
         rows = [r._mapping for r in conn.execute(
-            select(e.kind, e.text, e.locale, e.category, e.at, e.resident_hash, e.helpful)
+            select(e.kind, e.text, e.locale, e.category, e.at, e.resident_hash, e.helpful,
+                   e.entry_id)
             .where(e.at >= since, e.at < until,
                    e.kind.in_(["not_found", "suggested", "feedback", "suggestion_taken"])))]
     taken: dict[str, list[datetime]] = {}
@@ -93,7 +95,7 @@ def collect(engine: Engine, *, since: datetime, until: datetime) -> list[Item]:
             at <= t <= at + TAKEN_WITHIN for t in taken.get(r["resident_hash"] or "", [])
         ):
             continue  # the resident found their answer among the suggestions
-        items.append(Item(r["text"], r["locale"], r["kind"], r["category"], at))
+        items.append(Item(r["text"], r["locale"], r["kind"], r["category"], at, r["entry_id"]))
     return items
 
 
@@ -131,14 +133,17 @@ def cluster(items: list[Item], *, threshold: float = THRESHOLD) -> list[Group]:
 def attach_nearest(groups: list[Group], matcher, *, floor: float = 0.3) -> None:
     """Ask the matcher which entry each group is closest to (bot.core.search.Matcher.rank)."""
     for g in groups:
+        # Entries that at least half the group already saw and found not to answer it.
+        shown_to = Counter(i.entry_id for i in g.items if i.entry_id)
+        rejected = {e for e, n in shown_to.items() if 2 * n >= g.count}
         votes: Counter = Counter()
         best_score: dict[str, float] = {}
         for text in g.examples(5):
-            ranked = matcher.rank(text, g.locale)
+            ranked = [m for m in matcher.rank(text, g.locale) if m.entry_id not in rejected]
             if ranked and ranked[0].score >= floor:
-                votes[ranked[0].entry_id] += 1
-                best_score[ranked[0].entry_id] = max(best_score.get(ranked[0].entry_id, 0.0),
-                                                     ranked[0].score)
+                top = ranked[0]
+                votes[top.entry_id] += 1
+                best_score[top.entry_id] = max(best_score.get(top.entry_id, 0.0), top.score)
         if votes:
             g.nearest = votes.most_common(1)[0][0]
             g.score = best_score[g.nearest]
@@ -175,6 +180,11 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9-]", "", slug) or "question"
 
 
+def _same(text: str) -> str:
+    """What two wordings share when they differ only in case, accents or punctuation."""
+    return " ".join(words(text)) or text.casefold().strip()
+
+
 def _yaml_item(text: str, indent: str) -> str:
     dumped = yaml.safe_dump([text], allow_unicode=True, default_flow_style=False, width=10_000)
     return indent + dumped.strip() + "\n"
@@ -186,12 +196,12 @@ def add_alternatives(source: str, texts: list[str]) -> str:
     if m is None:
         raise ValueError("no front matter")
     meta = yaml.safe_load(m.group(1)) or {}
-    have = {str(x).casefold().strip() for x in [meta.get("question", ""), *(meta.get("alternatives") or [])]}
+    have = {_same(str(x)) for x in [meta.get("question", ""), *(meta.get("alternatives") or [])]}
     new = []
     for t in texts:
-        if t.casefold().strip() not in have:
+        if _same(t) not in have:
             new.append(t)
-            have.add(t.casefold().strip())
+            have.add(_same(t))
     if not new:
         return source
     lines = m.group(1).splitlines(keepends=True)
@@ -258,7 +268,8 @@ def propose(groups: list[Group], content: Content, *, min_count: int = 2) -> lis
             rel = Path(category) / f"new-{_slug(g.representative)}.{g.locale}.md"
             reason = f"{g.count} unanswered questions with no entry near them"
         if rel not in changes and not (root / rel).exists():
-            changes[rel] = Proposal(rel, None, _stub(texts[0], texts[1:], g.locale), reason)
+            distinct = list({_same(t): t for t in reversed(texts)}.values())[::-1]
+            changes[rel] = Proposal(rel, None, _stub(distinct[0], distinct[1:], g.locale), reason)
     return list(changes.values())
 
 
@@ -273,11 +284,13 @@ def write_proposals(proposals: list[Proposal], content: Content, out_dir: Path) 
         (copy / p.path).parent.mkdir(parents=True, exist_ok=True)
         (copy / p.path).write_text(p.after, encoding="utf-8")
         before = (p.before or "").splitlines(keepends=True)
-        diff.extend(difflib.unified_diff(
+        for line in difflib.unified_diff(
             before, p.after.splitlines(keepends=True),
             fromfile="/dev/null" if p.before is None else f"a/{p.path.as_posix()}",
             tofile=f"b/{p.path.as_posix()}",
-        ))
+        ):
+            # A file without a final newline needs the marker, or `patch` rejects the hunk.
+            diff.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     patch = out_dir / "proposals.patch"
     patch.write_text("".join(diff), encoding="utf-8")
     return patch

@@ -46,15 +46,21 @@ Apply at social services in {municipality.name}.
 """
 
 
-def write_pack(root: Path, files: dict[str, str | bytes] | None = None) -> Path:
-    """A small valid pack, with `files` added or replaced (relative path -> text or bytes)."""
-    base: dict[str, str | bytes] = {
-        "categories.yaml": CATEGORIES,
-        "municipality.yaml": "name: Exempelby\nphone:\n  sv: 010-1\n  en: +46 10 1\n",
-        "social/bistand.sv.md": ENTRY_SV,
-        "social/bistand.en.md": ENTRY_EN,
-        "school/preschool.sv.md": "---\nquestion: När börjar förskolan?\n---\nVid ett års ålder.\n",
-    }
+def write_pack(
+    root: Path, files: dict[str, str | bytes] | None = None, *, only: bool = False
+) -> Path:
+    """A small valid pack, with `files` added or replaced; `only`: just `files`."""
+    base: dict[str, str | bytes] = (
+        {}
+        if only
+        else {
+            "categories.yaml": CATEGORIES,
+            "municipality.yaml": "name: Exempelby\nphone:\n  sv: 010-1\n  en: +46 10 1\n",
+            "social/bistand.sv.md": ENTRY_SV,
+            "social/bistand.en.md": ENTRY_EN,
+            "school/preschool.sv.md": "---\nquestion: När börjar förskolan?\n---\nVid ett års ålder.\n",
+        }
+    )
     base.update(files or {})
     for rel, data in base.items():
         path = root / rel

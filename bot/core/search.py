@@ -70,9 +70,9 @@ class Thresholds:
     """Calibration of the decision; scores are in 0..1."""
 
     answer: float = 0.5  # the top score needed to answer
-    margin: float = 0.02  # ...and its lead over the runner-up
-    sure: float = 0.75  # above this, an even smaller lead is enough
-    sure_margin: float = 0.01
+    margin: float = 0.04  # ...and its lead over the runner-up
+    sure: float = 0.8  # above this, a smaller lead is enough
+    sure_margin: float = 0.02
     suggest: float = 0.35  # the lowest score worth suggesting
     suggest_ratio: float = 0.75  # suggestions within this share of the top score
 

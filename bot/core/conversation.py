@@ -287,7 +287,7 @@ class Conversation:
         if intent is Intent.HELP:
             return [self._help(ctx)]
         if intent is Intent.HUMAN:
-            return self._human(ctx, incoming)
+            return self._human(ctx, incoming, state)
         if intent is Intent.STOP:
             state.step = "menu"
             state.memo.pop("q", None)
@@ -313,7 +313,7 @@ class Conversation:
                 state.step = "ask"
                 return [self._ask_prompt(ctx)]
             if payload == "human":
-                return self._human(ctx, incoming)
+                return self._human(ctx, incoming, state)
             if payload == "help":
                 return [self._help(ctx)]
         if prefix == "go" and payload in self.flows:
@@ -581,9 +581,15 @@ class Conversation:
             [[self._human_button(ctx)], [self._ask_button(ctx)], [self._menu_button(ctx)]],
         )
 
-    def _human(self, ctx: Ctx, incoming: Incoming) -> list[Reply | Outbound]:
+    def _human(
+        self, ctx: Ctx, incoming: Incoming, state: ResidentState | None = None
+    ) -> list[Reply | Outbound]:
         flow = self.flows.get(HANDOFF)
         if flow is not None:
+            category = self.content.categories.get(state.memo.get("cat") or "") if state else None
+            if category is not None and ctx.flow is None:
+                # The handoff shows staff the topic area the resident was last reading.
+                ctx.data = {"topic_area": category.name(self.i18n.default)}
             return self._start_flow(ctx, flow, incoming)
         _ = ctx._
         text = _("I am sorry, talking to a bridge-builder is not possible in this chat yet.")

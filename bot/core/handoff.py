@@ -938,3 +938,35 @@ class ClosingNoticeJob:
 
     def tick(self, now: datetime) -> list[Outbound]:
         return self.service.closing_notices(now)
+
+
+@dataclass(slots=True)
+class HandoffParts:
+    """Everything bootstrap registers for the handoff."""
+
+    service: HandoffService
+    flow: HandoffFlow
+    interceptor: HandoffInterceptor
+    staff: HandoffStaff
+    jobs: list
+
+
+def build(
+    *,
+    store: HandoffStore,
+    i18n: Translations,
+    hours: OpeningHours,
+    staff_locale: str = "sv",
+    reannounce_after_minutes: int = 30,
+) -> HandoffParts:
+    """Wire the handoff's flow, interceptor, staff handler and jobs around one service."""
+    service = HandoffService(store, i18n, HandoffConfig(
+        hours=hours, staff_locale=staff_locale,
+        reannounce_after=timedelta(minutes=reannounce_after_minutes)))
+    return HandoffParts(
+        service=service,
+        flow=HandoffFlow(service),
+        interceptor=HandoffInterceptor(service),
+        staff=HandoffStaff(service),
+        jobs=[ReannounceJob(service), RelayJob(service), ClosingNoticeJob(service)],
+    )

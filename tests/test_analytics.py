@@ -14,8 +14,13 @@ NOW = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
 
 
 def ctx_for(resident: str) -> Ctx:
-    return Ctx(resident=resident, locale="en", _=lambda s: s,
-               ngettext=lambda s, p, n: s if n == 1 else p, now=NOW)
+    return Ctx(
+        resident=resident,
+        locale="en",
+        _=lambda s: s,
+        ngettext=lambda s, p, n: s if n == 1 else p,
+        now=NOW,
+    )
 
 
 def events(engine) -> list[UsageEvent]:
@@ -25,8 +30,14 @@ def events(engine) -> list[UsageEvent]:
 
 def test_text_is_scrubbed_before_it_is_stored(db_engine):
     analytics = SqlAnalytics(db_engine)
-    analytics.record(kind="not_found", resident="tg:4242", locale="sv", now=NOW,
-                     text="mitt pnr är 850312-1231 ring 070-123 45 67", category="social-services")
+    analytics.record(
+        kind="not_found",
+        resident="tg:4242",
+        locale="sv",
+        now=NOW,
+        text="mitt pnr är 850312-1231 ring 070-123 45 67",
+        category="social-services",
+    )
     [row] = events(db_engine)
     assert row.text == "mitt pnr är [personnummer] ring [telefon]"
     assert row.kind == "not_found" and row.locale == "sv" and row.category == "social-services"
@@ -34,10 +45,17 @@ def test_text_is_scrubbed_before_it_is_stored(db_engine):
 
 def test_text_kept_only_for_unanswered_suggested_and_unhelpful(db_engine):
     analytics = SqlAnalytics(db_engine)
-    for kind, helpful in [("answered", None), ("suggested", None), ("not_found", None),
-                          ("feedback", True), ("feedback", False), ("conversation_start", None)]:
-        analytics.record(kind=kind, resident="tg:1", locale="en", now=NOW, text="how do I apply",
-                         helpful=helpful)
+    for kind, helpful in [
+        ("answered", None),
+        ("suggested", None),
+        ("not_found", None),
+        ("feedback", True),
+        ("feedback", False),
+        ("conversation_start", None),
+    ]:
+        analytics.record(
+            kind=kind, resident="tg:1", locale="en", now=NOW, text="how do I apply", helpful=helpful
+        )
     kept = {(e.kind, e.helpful): e.text for e in events(db_engine)}
     assert kept == {
         ("answered", None): None,
@@ -69,7 +87,9 @@ def test_describe_and_forget(db_engine):
     analytics = SqlAnalytics(db_engine, retention_days=90)
     ctx = ctx_for("tg:1")
     assert analytics.describe("tg:1", ctx) == []
-    analytics.record(kind="not_found", resident="tg:1", locale="en", now=NOW, text="where is the bvc")
+    analytics.record(
+        kind="not_found", resident="tg:1", locale="en", now=NOW, text="where is the bvc"
+    )
     analytics.record(kind="answered", resident="tg:1", locale="en", now=NOW, entry_id="bvc")
     analytics.record(kind="not_found", resident="tg:2", locale="en", now=NOW, text="other person")
     lines = analytics.describe("tg:1", ctx)

@@ -38,12 +38,21 @@ class OpenTicket:
         if resident not in self.open:
             return []
         self.open.discard(resident)
-        return [Outbound(ToStaff(ticket=7), Reply("The resident erased their data; ticket closed."))]
+        return [
+            Outbound(ToStaff(ticket=7), Reply("The resident erased their data; ticket closed."))
+        ]
 
 
 def make_ctx(i18n, locale="en", now=NOW, flow=None, data=None) -> Ctx:
-    return Ctx(resident=ME, locale=locale, _=i18n.gettext_for(locale),
-               ngettext=i18n.ngettext_for(locale), now=now, flow=flow, data=data or {})
+    return Ctx(
+        resident=ME,
+        locale=locale,
+        _=i18n.gettext_for(locale),
+        ngettext=i18n.ngettext_for(locale),
+        now=now,
+        flow=flow,
+        data=data or {},
+    )
 
 
 def command(name: str) -> Incoming:
@@ -63,8 +72,13 @@ def world(db_engine):
     flow.register(ticket)
     states.save(ResidentState(resident=ME, locale="en", step="menu"), now=NOW)
     analytics.record(kind="conversation_start", resident=ME, locale="en", now=NOW)
-    analytics.record(kind="not_found", resident=ME, locale="en", now=NOW,
-                     text="my number is 070-123 45 67, where is the office")
+    analytics.record(
+        kind="not_found",
+        resident=ME,
+        locale="en",
+        now=NOW,
+        text="my number is 070-123 45 67, where is the office",
+    )
     analytics.record(kind="not_found", resident="tg:other", locale="en", now=NOW, text="other")
     return flow, states, analytics, ticket, db_engine
 

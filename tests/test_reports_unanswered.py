@@ -68,15 +68,27 @@ def seed(engine) -> None:
     ask("Hur söker man bostadsbidrag?", resident="tg:10")
     ask("hur soker man bostadsbidrag", resident="tg:11")
     ask("bostadsbidrag, hur söker jag det", resident="tg:12", kind="suggested")
-    ask("hur söker jag bostadsbidragen", resident="tg:13", kind="feedback", helpful=False,
-        entry_id="housing-allowance", category="money")
+    ask(
+        "hur söker jag bostadsbidragen",
+        resident="tg:13",
+        kind="feedback",
+        helpful=False,
+        entry_id="housing-allowance",
+        category="money",
+    )
     ask("var ligger simhallen", resident="tg:20", category="school")
     ask("vart ligger simhallen", resident="tg:21")
     ask("var ligger simhallen i stan ring mig 070-123 45 67", resident="tg:22")
     # Taken from the suggestions within minutes: answered after all, so not listed.
     ask("när börjar skolan efter lovet", resident="tg:30", kind="suggested")
-    a.record(kind="suggestion_taken", resident="tg:30", locale="sv", now=NOW - timedelta(days=2, minutes=-1),
-             entry_id="school-start", category="school")
+    a.record(
+        kind="suggestion_taken",
+        resident="tg:30",
+        locale="sv",
+        now=NOW - timedelta(days=2, minutes=-1),
+        entry_id="school-start",
+        category="school",
+    )
     # Helpful feedback and answered questions keep no text at all.
     ask("tack", resident="tg:31", kind="feedback", helpful=True, entry_id="school-start")
     ask("när börjar skolan", resident="tg:32", kind="answered", entry_id="school-start")
@@ -144,7 +156,8 @@ def test_suggest_writes_a_copy_and_a_patch_and_applies_nothing(db_engine, conten
     shutil.copytree(content_dir, trial)
     subprocess.run(["patch", "-p1", "-i", str(patch)], cwd=trial, check=True, capture_output=True)
     assert (trial / "money" / "housing-allowance.sv.md").read_text(encoding="utf-8") == (
-        out / "content" / "money" / "housing-allowance.sv.md").read_text(encoding="utf-8")
+        out / "content" / "money" / "housing-allowance.sv.md"
+    ).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(
@@ -174,8 +187,9 @@ def test_an_entry_most_of_the_group_found_unhelpful_is_not_proposed():
     def item(kind, entry_id=None):
         return Item("var ligger simhallen", "sv", kind, None, NOW, entry_id)
 
-    rejected = cluster([item("feedback", "eviction-risk"), item("feedback", "eviction-risk"),
-                        item("not_found")])
+    rejected = cluster(
+        [item("feedback", "eviction-risk"), item("feedback", "eviction-risk"), item("not_found")]
+    )
     once = cluster([item("feedback", "eviction-risk"), item("not_found"), item("not_found")])
     attach_nearest(rejected, Ranker())
     attach_nearest(once, Ranker())

@@ -33,63 +33,155 @@ def seed(engine) -> None:
         a.record(kind="conversation_start", resident=r, locale=loc[r], now=OCT)
     for i in range(20):
         r = CHAT_IDS[i % 8]
-        a.record(kind="answered", resident=r, locale="sv", now=SEPT, entry_id="income-support",
-                 category="social-services", text=f"{SECRET_TEXT} {NAME}")
+        a.record(
+            kind="answered",
+            resident=r,
+            locale="sv",
+            now=SEPT,
+            entry_id="income-support",
+            category="social-services",
+            text=f"{SECRET_TEXT} {NAME}",
+        )
     for i in range(3):
-        a.record(kind="answered", resident=CHAT_IDS[8 + i], locale="ro", now=OCT,
-                 entry_id="school-start", category="school")
+        a.record(
+            kind="answered",
+            resident=CHAT_IDS[8 + i],
+            locale="ro",
+            now=OCT,
+            entry_id="school-start",
+            category="school",
+        )
     for i in range(7):
-        a.record(kind="suggested", resident=CHAT_IDS[i], locale="sv", now=SEPT,
-                 text=f"{SECRET_TEXT} ring {PHONE}")
+        a.record(
+            kind="suggested",
+            resident=CHAT_IDS[i],
+            locale="sv",
+            now=SEPT,
+            text=f"{SECRET_TEXT} ring {PHONE}",
+        )
     for i in range(2):
-        a.record(kind="suggestion_taken", resident=CHAT_IDS[i], locale="sv", now=SEPT,
-                 entry_id="income-support", category="social-services")
+        a.record(
+            kind="suggestion_taken",
+            resident=CHAT_IDS[i],
+            locale="sv",
+            now=SEPT,
+            entry_id="income-support",
+            category="social-services",
+        )
     for i in range(9):
-        a.record(kind="not_found", resident=CHAT_IDS[i], locale=loc[CHAT_IDS[i]], now=OCT,
-                 text=f"jag heter {NAME} och {SECRET_TEXT}")
+        a.record(
+            kind="not_found",
+            resident=CHAT_IDS[i],
+            locale=loc[CHAT_IDS[i]],
+            now=OCT,
+            text=f"jag heter {NAME} och {SECRET_TEXT}",
+        )
     for i in range(8):
-        a.record(kind="feedback", resident=CHAT_IDS[i], locale="sv", now=SEPT, helpful=True,
-                 entry_id="income-support", category="social-services")
+        a.record(
+            kind="feedback",
+            resident=CHAT_IDS[i],
+            locale="sv",
+            now=SEPT,
+            helpful=True,
+            entry_id="income-support",
+            category="social-services",
+        )
     for i in range(3):
-        a.record(kind="feedback", resident=CHAT_IDS[i], locale="sv", now=OCT, helpful=False,
-                 entry_id="income-support", category="social-services", text=SECRET_TEXT)
+        a.record(
+            kind="feedback",
+            resident=CHAT_IDS[i],
+            locale="sv",
+            now=OCT,
+            helpful=False,
+            entry_id="income-support",
+            category="social-services",
+            text=SECRET_TEXT,
+        )
     # Outside the period: must not count.
-    a.record(kind="conversation_start", resident="tg:1", locale="fi", now=datetime(2026, 11, 5, tzinfo=UTC))
+    a.record(
+        kind="conversation_start",
+        resident="tg:1",
+        locale="fi",
+        now=datetime(2026, 11, 5, tzinfo=UTC),
+    )
 
     with session_scope(engine) as s:
         ratings = [5, 5, 5, 5, 4, 4]
         for i, minutes in enumerate([10, 20, 30, 40, 50, 60]):
             created = SEPT + timedelta(days=i)
-            t = HandoffTicket(resident=CHAT_IDS[i], locale="sv", status="closed", urgent=i == 0,
-                              assignee="tg:777", assignee_name=STAFF_NAME, created_at=created,
-                              taken_at=created + timedelta(minutes=5), rating=ratings[i],
-                              topic_area=NAME)
+            t = HandoffTicket(
+                resident=CHAT_IDS[i],
+                locale="sv",
+                status="closed",
+                urgent=i == 0,
+                assignee="tg:777",
+                assignee_name=STAFF_NAME,
+                created_at=created,
+                taken_at=created + timedelta(minutes=5),
+                rating=ratings[i],
+                topic_area=NAME,
+            )
             s.add(t)
             s.flush()
-            s.add(HandoffMessage(ticket_id=t.id, direction="in", kind="text", text=SECRET_TEXT,
-                                 at=created))
-            s.add(HandoffMessage(ticket_id=t.id, direction="out", kind="text", text=f"Hej {NAME}",
-                                 at=created + timedelta(minutes=minutes)))
-            s.add(HandoffMessage(ticket_id=t.id, direction="out", kind="text", text="mer",
-                                 at=created + timedelta(minutes=minutes + 90)))
+            s.add(
+                HandoffMessage(
+                    ticket_id=t.id, direction="in", kind="text", text=SECRET_TEXT, at=created
+                )
+            )
+            s.add(
+                HandoffMessage(
+                    ticket_id=t.id,
+                    direction="out",
+                    kind="text",
+                    text=f"Hej {NAME}",
+                    at=created + timedelta(minutes=minutes),
+                )
+            )
+            s.add(
+                HandoffMessage(
+                    ticket_id=t.id,
+                    direction="out",
+                    kind="text",
+                    text="mer",
+                    at=created + timedelta(minutes=minutes + 90),
+                )
+            )
         for i, status in enumerate(["requested"] * 5 + ["confirmed"] * 2 + ["cancelled"]):
-            s.add(AppointmentRow(resident=CHAT_IDS[i], locale="sv", topic="social-services",
-                                 status=status, phone=PHONE, note=f"{NAME}: {SECRET_TEXT}",
-                                 handler_name=STAFF_NAME, contact="phone",
-                                 created_at=OCT, updated_at=OCT))
+            s.add(
+                AppointmentRow(
+                    resident=CHAT_IDS[i],
+                    locale="sv",
+                    topic="social-services",
+                    status=status,
+                    phone=PHONE,
+                    note=f"{NAME}: {SECRET_TEXT}",
+                    handler_name=STAFF_NAME,
+                    contact="phone",
+                    created_at=OCT,
+                    updated_at=OCT,
+                )
+            )
 
 
 @pytest.fixture
 def report(db_engine):
     seed(db_engine)
-    return collect(db_engine, START, END, tz="Europe/Stockholm",
-                   category_names={"social-services": "Socialtjänst"},
-                   now=datetime(2026, 11, 6, tzinfo=UTC))
+    return collect(
+        db_engine,
+        START,
+        END,
+        tz="Europe/Stockholm",
+        category_names={"social-services": "Socialtjänst"},
+        now=datetime(2026, 11, 6, tzinfo=UTC),
+    )
 
 
 def rows(report, key) -> dict[str, list[str]]:
     section = next(s for s in report.sections if s.key == key)
-    return {label: [shown(v) if isinstance(v, int) else v for v in values] for label, values in section.rows}
+    return {
+        label: [shown(v) if isinstance(v, int) else v for v in values]
+        for label, values in section.rows
+    }
 
 
 def test_small_counts_rule():
@@ -134,13 +226,30 @@ def test_handoffs_ratings_and_appointments(report):
     assert handoffs["Median time to first reply"] == ["35 min"]
     assert handoffs["90th percentile time to first reply"] == ["1 h"]
     assert rows(report, "ratings") == {"★★★★★ (5)": ["<5"], "★★★★ (4)": ["<5"], "Average": ["4.7"]}
-    assert rows(report, "appointments") == {"cancelled": ["<5"], "confirmed": ["<5"], "requested": ["5"]}
+    assert rows(report, "appointments") == {
+        "cancelled": ["<5"],
+        "confirmed": ["<5"],
+        "requested": ["5"],
+    }
 
 
 def test_no_personal_data_in_any_format(report):
     outputs = {"md": render_md(report), "csv": render_csv(report), "html": render_html(report)}
-    forbidden = [NAME, "Maria", STAFF_NAME, "Anna", PHONE, "070", "9876543", "bostadsbidrag",
-                 "blanketten", "tg:", "tg:777", *CHAT_IDS, *(c.split(":")[1] for c in CHAT_IDS)]
+    forbidden = [
+        NAME,
+        "Maria",
+        STAFF_NAME,
+        "Anna",
+        PHONE,
+        "070",
+        "9876543",
+        "bostadsbidrag",
+        "blanketten",
+        "tg:",
+        "tg:777",
+        *CHAT_IDS,
+        *(c.split(":")[1] for c in CHAT_IDS),
+    ]
     for fmt, text in outputs.items():
         for word in forbidden:
             assert word not in text, (fmt, word)
@@ -150,7 +259,12 @@ def test_formats(report):
     md = render_md(report)
     assert "| Conversations started | 15 |" in md
     parsed = list(csv.DictReader(io.StringIO(render_csv(report))))
-    assert {"section": "summary", "row": "Suggestions taken", "column": "count", "value": "<5"} in parsed
+    assert {
+        "section": "summary",
+        "row": "Suggestions taken",
+        "column": "count",
+        "value": "<5",
+    } in parsed
     page = render_html(report)
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert "<svg" in page and "@media print" in page

@@ -47,11 +47,13 @@ def test_text_goes_after_the_retention_period_and_counts_stay(db_engine):
     other = Transcripts()
     job = RetentionJob(db_engine, days=90, hooks=[other])
     with time_machine.travel(START, tick=False) as traveller:
-        analytics.record(kind="not_found", resident="tg:1", locale="sv", now=system_clock(),
-                         text="gammal fråga")
+        analytics.record(
+            kind="not_found", resident="tg:1", locale="sv", now=system_clock(), text="gammal fråga"
+        )
         traveller.shift(timedelta(days=30))
-        analytics.record(kind="not_found", resident="tg:1", locale="sv", now=system_clock(),
-                         text="nyare fråga")
+        analytics.record(
+            kind="not_found", resident="tg:1", locale="sv", now=system_clock(), text="nyare fråga"
+        )
 
         job.tick(system_clock())  # at start-up: nothing is old enough yet
         assert texts(db_engine) == ["gammal fråga", "nyare fråga"]

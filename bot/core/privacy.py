@@ -52,7 +52,9 @@ class DataHolder(Protocol):
 class StateHolder:
     """The conversation state row: the resident's language and place in the conversation."""
 
-    def __init__(self, store: StateStore, *, on_forget: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, store: StateStore, *, on_forget: Callable[[str], None] | None = None
+    ) -> None:
         self.store = store
         # The conversation's Residents.forget, so the event being handled does not write the
         # state back after it was erased.
@@ -158,10 +160,16 @@ class PrivacyFlow:
             text = _("samvag keeps nothing about you right now.")
         else:
             text = "\n".join(
-                [_("This is what samvag keeps about you:"), *(f"- {line}" for line in lines), "",
-                 _("Write /forget to erase it.")]
+                [
+                    _("This is what samvag keeps about you:"),
+                    *(f"- {line}" for line in lines),
+                    "",
+                    _("Write /forget to erase it."),
+                ]
             )
-        return to(ctx.resident, Reply(text, choices=[[Choice(_button(FORGET), _("Erase my data"))]]))
+        return to(
+            ctx.resident, Reply(text, choices=[[Choice(_button(FORGET), _("Erase my data"))]])
+        )
 
     def _ask(self, ctx: Ctx) -> list[Outbound]:
         _ = ctx._
@@ -172,7 +180,10 @@ class PrivacyFlow:
             "appointment requests are cancelled and an open conversation with a bridge-builder "
             "is closed. This cannot be undone."
         )
-        choices = [[Choice(_button(YES), _("Yes, erase everything"))], [Choice(_button(NO), _("No, keep it"))]]
+        choices = [
+            [Choice(_button(YES), _("Yes, erase everything"))],
+            [Choice(_button(NO), _("No, keep it"))],
+        ]
         return to(ctx.resident, Reply(text, choices=choices))
 
     def _forget(self, ctx: Ctx) -> list[Outbound]:
@@ -191,14 +202,22 @@ class PrivacyFlow:
                 out.extend(holder.forget(ctx.resident, ctx.now))
             except Exception as exc:  # one broken store must not stop the others; a retry finishes
                 # No traceback: database errors quote parameters such as the chat id.
-                log.error("forget failed in %s for %s (%s)", type(holder).__name__,
-                          log_id(ctx.resident), type(exc).__name__)
+                log.error(
+                    "forget failed in %s for %s (%s)",
+                    type(holder).__name__,
+                    log_id(ctx.resident),
+                    type(exc).__name__,
+                )
                 failed = True
         if failed:
             return out + to(
                 ctx.resident,
-                Reply(_("Something went wrong and not everything was erased. Please try again shortly."),
-                      choices=[[Choice(_button(YES), _("Try again"))]]),
+                Reply(
+                    _(
+                        "Something went wrong and not everything was erased. Please try again shortly."
+                    ),
+                    choices=[[Choice(_button(YES), _("Try again"))]],
+                ),
             )
         ctx.leave()
         log.info("resident %s erased their data", log_id(ctx.resident))

@@ -93,8 +93,9 @@ class SqlAnalytics:
         except SQLAlchemyError as exc:
             # Statistics must never cost the resident their answer. No traceback: SQLAlchemy's
             # message quotes the statement's parameters, which include the resident's text.
-            log.warning("could not record a %s event for %s: %s", kind, log_id(resident),
-                        type(exc).__name__)
+            log.warning(
+                "could not record a %s event for %s: %s", kind, log_id(resident), type(exc).__name__
+            )
 
     def describe(self, resident: str, ctx: Ctx) -> list[str]:
         _ = ctx._

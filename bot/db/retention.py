@@ -75,8 +75,11 @@ class RetentionJob:
                     total += int(hook.purge_before(session, cutoff) or 0)
             except Exception as exc:  # one broken domain must not keep the others' text forever
                 # No traceback: database errors quote parameters, which may be resident text.
-                log.error("retention hook %s failed (%s); it runs again next time", name,
-                          type(exc).__name__)
+                log.error(
+                    "retention hook %s failed (%s); it runs again next time",
+                    name,
+                    type(exc).__name__,
+                )
         if total:
             log.info("retention removed text from %s rows older than %s days", total, self.days)
         return total

@@ -75,11 +75,25 @@ def collect(engine: Engine, *, since: datetime, until: datetime) -> list[Item]:
     """Unanswered questions with their kept (scrubbed) text in [since, until)."""
     e = UsageEvent.__table__.c
     with engine.connect() as conn:
-        rows = [r._mapping for r in conn.execute(
-            select(e.kind, e.text, e.locale, e.category, e.at, e.resident_hash, e.helpful,
-                   e.entry_id)
-            .where(e.at >= since, e.at < until,
-                   e.kind.in_(["not_found", "suggested", "feedback", "suggestion_taken"])))]
+        rows = [
+            r._mapping
+            for r in conn.execute(
+                select(
+                    e.kind,
+                    e.text,
+                    e.locale,
+                    e.category,
+                    e.at,
+                    e.resident_hash,
+                    e.helpful,
+                    e.entry_id,
+                ).where(
+                    e.at >= since,
+                    e.at < until,
+                    e.kind.in_(["not_found", "suggested", "feedback", "suggestion_taken"]),
+                )
+            )
+        ]
     taken: dict[str, list[datetime]] = {}
     for r in rows:
         if r["kind"] == "suggestion_taken" and r["resident_hash"]:
@@ -118,8 +132,11 @@ def cluster(items: list[Item], *, threshold: float = THRESHOLD) -> list[Group]:
         local: list[Group] = []
         # Most frequent wordings first, so they lead their groups.
         for key, members in sorted(by_key.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-            best = process.extractOne(key, leaders, scorer=fuzz.WRatio,
-                                      score_cutoff=threshold) if leaders else None
+            best = (
+                process.extractOne(key, leaders, scorer=fuzz.WRatio, score_cutoff=threshold)
+                if leaders
+                else None
+            )
             if best is None:
                 leaders.append(key)
                 local.append(Group(locale, list(members)))
@@ -151,14 +168,17 @@ def attach_nearest(groups: list[Group], matcher, *, floor: float = 0.3) -> None:
 
 def render(groups: list[Group], *, days: int, limit: int, content: Content | None = None) -> str:
     total = sum(g.count for g in groups)
-    out = [f"Unanswered questions, last {days} days: {total} in {len(groups)} groups"
-           + (f" (the {limit} largest)" if len(groups) > limit else ""), ""]
+    out = [
+        f"Unanswered questions, last {days} days: {total} in {len(groups)} groups"
+        + (f" (the {limit} largest)" if len(groups) > limit else ""),
+        "",
+    ]
     if not groups:
         out.append("Nothing to show: every question found an answer, or none were asked.")
     for n, g in enumerate(groups[:limit], 1):
-        out.append(f"{n:>3}. {g.count:>4}×  {g.locale:<3}  \"{g.representative}\"")
+        out.append(f'{n:>3}. {g.count:>4}×  {g.locale:<3}  "{g.representative}"')
         for example in g.examples(4)[1:]:
-            out.append(f"{'':15}\"{example}\"")
+            out.append(f'{"":15}"{example}"')
         reasons = ", ".join(f"{why} {k}" for why, k in g.reasons().most_common())
         out.append(f"{'':15}{reasons}")
         if g.nearest:
@@ -222,14 +242,16 @@ def add_alternatives(source: str, texts: list[str]) -> str:
         else:
             lines.append(block)
     front = "".join(lines)
-    return source[: m.start(1)] + front + source[m.end(1):]
+    return source[: m.start(1)] + front + source[m.end(1) :]
 
 
 def _stub(question: str, alternatives: list[str], locale: str) -> str:
     meta = {"question": question, "alternatives": alternatives, "reviewed": False}
     head = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
-    return (f"---\n{head}---\nPROPOSAL from `samvag report unanswered --suggest`: write the answer "
-            f"in {language_name(locale)} here, or delete this file.\n")
+    return (
+        f"---\n{head}---\nPROPOSAL from `samvag report unanswered --suggest`: write the answer "
+        f"in {language_name(locale)} here, or delete this file.\n"
+    )
 
 
 @dataclass(slots=True)
@@ -254,15 +276,20 @@ def propose(groups: list[Group], content: Content, *, min_count: int = 2) -> lis
             text = entry.texts.get(g.locale)
             if text is not None and text.path is not None:
                 rel = text.path.resolve().relative_to(root.resolve())
-                current = changes[rel].after if rel in changes else text.path.read_text(encoding="utf-8")
+                current = (
+                    changes[rel].after if rel in changes else text.path.read_text(encoding="utf-8")
+                )
                 after = add_alternatives(current, texts)
                 if after != current:
                     before = changes[rel].before if rel in changes else current
-                    changes[rel] = Proposal(rel, before, after,
-                                            f"{g.count} unanswered questions near '{entry.id}'")
+                    changes[rel] = Proposal(
+                        rel, before, after, f"{g.count} unanswered questions near '{entry.id}'"
+                    )
                 continue
             rel = Path(entry.category) / f"{entry.id}.{g.locale}.md"
-            reason = f"{g.count} questions in {g.locale} near '{entry.id}', which has no {g.locale} text"
+            reason = (
+                f"{g.count} questions in {g.locale} near '{entry.id}', which has no {g.locale} text"
+            )
         else:
             category = g.category() or fallback_category
             rel = Path(category) / f"new-{_slug(g.representative)}.{g.locale}.md"
@@ -285,7 +312,8 @@ def write_proposals(proposals: list[Proposal], content: Content, out_dir: Path) 
         (copy / p.path).write_text(p.after, encoding="utf-8")
         before = (p.before or "").splitlines(keepends=True)
         for line in difflib.unified_diff(
-            before, p.after.splitlines(keepends=True),
+            before,
+            p.after.splitlines(keepends=True),
             fromfile="/dev/null" if p.before is None else f"a/{p.path.as_posix()}",
             tofile=f"b/{p.path.as_posix()}",
         ):
@@ -339,7 +367,9 @@ def run_unanswered(
         target = out_dir or Path(f"samvag-proposals-{now.strftime('%Y%m%d')}")
         target.mkdir(parents=True, exist_ok=True)
         patch = write_proposals(proposals, content, target)
-        print(f"{len(proposals)} proposed file changes, nothing applied. Review them in "
-              f"{target / 'content'} (a full copy; `samvag content check {target / 'content'}`) "
-              f"or apply the patch from the content folder: patch -p1 < {patch.resolve()}")
+        print(
+            f"{len(proposals)} proposed file changes, nothing applied. Review them in "
+            f"{target / 'content'} (a full copy; `samvag content check {target / 'content'}`) "
+            f"or apply the patch from the content folder: patch -p1 < {patch.resolve()}"
+        )
     return 0

@@ -93,16 +93,27 @@ def _handoffs(engine: Engine, lo: datetime, hi: datetime, zone: ZoneInfo) -> dic
     if tickets is None or "created_at" not in tickets.c:
         return None
     c = tickets.c
-    cols = [c.id, c.created_at] + [c[n] for n in ("status", "urgent", "taken_at", "rating") if n in c]
+    cols = [c.id, c.created_at] + [
+        c[n] for n in ("status", "urgent", "taken_at", "rating") if n in c
+    ]
     with engine.connect() as conn:
-        rows = [r._mapping for r in conn.execute(
-            select(*cols).where(c.created_at >= lo, c.created_at < hi))]
+        rows = [
+            r._mapping
+            for r in conn.execute(select(*cols).where(c.created_at >= lo, c.created_at < hi))
+        ]
         first_reply: dict[int, datetime] = {}
         messages = _reflect(engine, "handoff_message")
-        if rows and messages is not None and {"ticket_id", "direction", "at"} <= set(messages.c.keys()):
+        if (
+            rows
+            and messages is not None
+            and {"ticket_id", "direction", "at"} <= set(messages.c.keys())
+        ):
             m = messages.c
-            q = (select(m.ticket_id, func.min(m.at)).where(m.direction == "out")
-                 .group_by(m.ticket_id))
+            q = (
+                select(m.ticket_id, func.min(m.at))
+                .where(m.direction == "out")
+                .group_by(m.ticket_id)
+            )
             first_reply = {tid: at for tid, at in conn.execute(q) if at is not None}
     waits = []
     for r in rows:
@@ -127,8 +138,11 @@ def _appointments(engine: Engine, lo: datetime, hi: datetime) -> Counter | None:
         return None
     c = table.c
     with engine.connect() as conn:
-        q = (select(c.status, func.count()).where(c.created_at >= lo, c.created_at < hi)
-             .group_by(c.status))
+        q = (
+            select(c.status, func.count())
+            .where(c.created_at >= lo, c.created_at < hi)
+            .group_by(c.status)
+        )
         return Counter({status or "unknown": n for status, n in conn.execute(q)})
 
 
@@ -147,9 +161,14 @@ def collect(
     names = category_names or {}
     e = UsageEvent.__table__.c
     with engine.connect() as conn:
-        events = [r._mapping for r in conn.execute(
-            select(e.kind, e.at, e.locale, e.resident_hash, e.category, e.helpful)
-            .where(e.at >= lo, e.at < hi))]
+        events = [
+            r._mapping
+            for r in conn.execute(
+                select(e.kind, e.at, e.locale, e.resident_hash, e.category, e.helpful).where(
+                    e.at >= lo, e.at < hi
+                )
+            )
+        ]
 
     kinds = Counter(r["kind"] for r in events)
     residents = {r["resident_hash"] for r in events if r["resident_hash"]}
@@ -171,7 +190,9 @@ def collect(
     if appointments is not None:
         summary.rows.append(("Appointment requests", [sum(appointments.values())]))
 
-    by_month = Section("by_month", "By month", ["conversations", "residents", "questions"], chart=True)
+    by_month = Section(
+        "by_month", "By month", ["conversations", "residents", "questions"], chart=True
+    )
     per_month: dict[str, list] = defaultdict(lambda: [0, set(), 0])
     for r in events:
         slot = per_month[_month(r["at"], zone)]
@@ -190,8 +211,9 @@ def collect(
             values.append(handoffs["by_month"][month])
         by_month.rows.append((month, values))
 
-    by_language = Section("by_language", "By language", ["conversations", "residents", "questions"],
-                          chart=True)
+    by_language = Section(
+        "by_language", "By language", ["conversations", "residents", "questions"], chart=True
+    )
     per_lang: dict[str, list] = defaultdict(lambda: [0, set(), 0])
     for r in events:
         slot = per_lang[r["locale"]]
@@ -202,8 +224,9 @@ def collect(
     for loc, (conv, people, questions) in sorted(per_lang.items(), key=lambda kv: -kv[1][2]):
         by_language.rows.append((f"{language_name(loc)} ({loc})", [conv, len(people), questions]))
 
-    by_category = Section("by_category", "Answers by topic", ["answers", "helpful", "not helpful"],
-                          chart=True)
+    by_category = Section(
+        "by_category", "Answers by topic", ["answers", "helpful", "not helpful"], chart=True
+    )
     per_cat: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for r in events:
         if not r["category"]:
@@ -229,7 +252,10 @@ def collect(
             ("Requests", [handoffs["count"]]),
             ("Marked urgent", [handoffs["urgent"]]),
             ("Answered by a bridge-builder", [len(waits)]),
-            ("Median time to first reply", [_duration(statistics.median(waits)) if enough else "–"]),
+            (
+                "Median time to first reply",
+                [_duration(statistics.median(waits)) if enough else "–"],
+            ),
             ("90th percentile time to first reply", [_duration(_p90(waits)) if enough else "–"]),
         ]
         section.rows += [(f"Status: {s}", [n]) for s, n in sorted(handoffs["status"].items())]
@@ -272,13 +298,17 @@ def eval_appendix(questions: Iterable[Path], content_dir: Path) -> tuple[list[st
         v = result.pct(t, what)
         return "–" if v is None else f"{v:.0f} %"
 
-    lines = [f"Question set: {', '.join(p.name for p in files)}; {result.total.rows} questions, "
-             f"{result.total.inscope} with an expected answer."]
+    lines = [
+        f"Question set: {', '.join(p.name for p in files)}; {result.total.rows} questions, "
+        f"{result.total.inscope} with an expected answer."
+    ]
     for label, t in [("all", result.total), *sorted(result.by_lang.items())]:
         name = "All languages" if label == "all" else f"{language_name(label)} ({label})"
-        lines.append(f"{name}: right answer first {pct(t, 'top1')}, among the first three "
-                     f"{pct(t, 'top3')}, out-of-scope questions declined {pct(t, 'rejection')}, "
-                     f"overall {pct(t, 'overall')}")
+        lines.append(
+            f"{name}: right answer first {pct(t, 'top1')}, among the first three "
+            f"{pct(t, 'top3')}, out-of-scope questions declined {pct(t, 'rejection')}, "
+            f"overall {pct(t, 'overall')}"
+        )
     return lines, ""
 
 
@@ -290,13 +320,24 @@ def _cell(v: Value) -> str:
 
 
 def render_md(report: UsageReport) -> str:
-    out = [f"# samvag usage {report.start.isoformat()} – {report.end.isoformat()}", "",
-           "Counts from 1 to 4 are shown as <5 so that no resident can be singled out. "
-           "Residents are counted, never listed.", ""]
+    out = [
+        f"# samvag usage {report.start.isoformat()} – {report.end.isoformat()}",
+        "",
+        "Counts from 1 to 4 are shown as <5 so that no resident can be singled out. "
+        "Residents are counted, never listed.",
+        "",
+    ]
     for s in report.sections:
-        out += [f"## {s.title}", "", "| | " + " | ".join(s.headers) + " |",
-                "|---|" + "---:|" * len(s.headers)]
-        out += [f"| {label} | " + " | ".join(_cell(v) for v in values) + " |" for label, values in s.rows]
+        out += [
+            f"## {s.title}",
+            "",
+            "| | " + " | ".join(s.headers) + " |",
+            "|---|" + "---:|" * len(s.headers),
+        ]
+        out += [
+            f"| {label} | " + " | ".join(_cell(v) for v in values) + " |"
+            for label, values in s.rows
+        ]
         if s.note:
             out += ["", f"_{s.note}_"]
         out.append("")
@@ -340,52 +381,72 @@ def _svg_bars(rows: list[tuple[str, list[Value]]], header: str) -> str:
     top = max(n for _, n in counted)
     bar_h, gap, label_w, width = 18, 6, 190, 620
     height = len(counted) * (bar_h + gap) + gap
-    parts = [f'<svg width="{width}" height="{height}" '
-             f'role="img" aria-label="{html.escape(header)}">']
+    parts = [
+        f'<svg width="{width}" height="{height}" role="img" aria-label="{html.escape(header)}">'
+    ]
     for i, (label, n) in enumerate(counted):
         y = gap + i * (bar_h + gap)
-        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" font-size="12" text-anchor="end">'
-                     f"{html.escape(label[:32])}</text>")
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 13}" font-size="12" text-anchor="end">'
+            f"{html.escape(label[:32])}</text>"
+        )
         if n >= SMALL:
             w = max(1, round((width - label_w - 60) * n / top))
-            parts.append(f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="#2b6cb0"/>')
+            parts.append(
+                f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="#2b6cb0"/>'
+            )
             parts.append(f'<text x="{label_w + w + 4}" y="{y + 13}" font-size="12">{n}</text>')
         else:
-            parts.append(f'<text x="{label_w + 4}" y="{y + 13}" font-size="12" fill="#555">'
-                         f"{html.escape(shown(n))}</text>")
+            parts.append(
+                f'<text x="{label_w + 4}" y="{y + 13}" font-size="12" fill="#555">'
+                f"{html.escape(shown(n))}</text>"
+            )
     parts.append("</svg>")
     return "".join(parts)
 
 
 def render_html(report: UsageReport) -> str:
     title = f"samvag usage {report.start.isoformat()} – {report.end.isoformat()}"
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
-           f"<h1>{html.escape(title)}</h1>",
-           '<p class="lead">Counts from 1 to 4 are shown as &lt;5 so that no resident can be singled '
-           "out. Residents are counted, never listed. No names, chat ids, phone numbers or message "
-           "texts are part of this report.</p>"]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        '<p class="lead">Counts from 1 to 4 are shown as &lt;5 so that no resident can be singled '
+        "out. Residents are counted, never listed. No names, chat ids, phone numbers or message "
+        "texts are part of this report.</p>",
+    ]
     for s in report.sections:
         out.append(f"<section><h2>{html.escape(s.title)}</h2>")
         if s.chart:
             out.append(_svg_bars(s.rows, s.headers[0]))
-        out.append("<table><thead><tr><th></th>" + "".join(
-            f"<th>{html.escape(h)}</th>" for h in s.headers) + "</tr></thead><tbody>")
+        out.append(
+            "<table><thead><tr><th></th>"
+            + "".join(f"<th>{html.escape(h)}</th>" for h in s.headers)
+            + "</tr></thead><tbody>"
+        )
         for label, values in s.rows:
-            out.append(f"<tr><td>{html.escape(label)}</td>" + "".join(
-                f"<td>{html.escape(_cell(v))}</td>" for v in values) + "</tr>")
+            out.append(
+                f"<tr><td>{html.escape(label)}</td>"
+                + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in values)
+                + "</tr>"
+            )
         out.append("</tbody></table>")
         if s.note:
             out.append(f'<p class="note">{html.escape(s.note)}</p>')
         out.append("</section>")
     out.append("<section><h2>Appendix: matching quality (samvag eval)</h2>")
     if report.appendix:
-        out.append("<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in report.appendix) + "</ul>")
+        out.append(
+            "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in report.appendix) + "</ul>"
+        )
     else:
         out.append(f'<p class="note">{html.escape(report.appendix_note)}</p>')
-    out.append(f"</section><footer>Generated {report.generated.strftime('%Y-%m-%d %H:%M')} UTC by "
-               "samvag.</footer></body></html>")
+    out.append(
+        f"</section><footer>Generated {report.generated.strftime('%Y-%m-%d %H:%M')} UTC by "
+        "samvag.</footer></body></html>"
+    )
     return "\n".join(out)
 
 

@@ -39,6 +39,8 @@ def purge_before(session, cutoff: datetime) -> int:
     from sqlalchemy import update
 
     result = session.exec(
-        update(UsageEvent).where(UsageEvent.at < cutoff, UsageEvent.text.is_not(None)).values(text=None)
+        update(UsageEvent)
+        .where(UsageEvent.at < cutoff, UsageEvent.text.is_not(None))
+        .values(text=None)
     )
     return result.rowcount or 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
@@ -49,6 +50,9 @@ class App:
     conversation: Conversation
     staff_handlers: list[StaffHandler] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
+    # The handoff service (bot.core.handoff): the channel calls `handoff.resident_blocked`,
+    # the privacy flow uses it as a DataHolder (describe / forget).
+    handoff: Any = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -99,7 +103,25 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     )
 
     # --- Interceptors (run first, in this order) -----------------------------------------------
-    # e.g. conversation.register_interceptor(HandoffRelay(...))
+    # Handoff (issue 6): relays while a ticket is open and catches risk words, so it runs first.
+    from bot.core.handoff import build as build_handoff
+    from bot.core.hours import OpeningHours as _Hours
+    from bot.db.handoff_store import SqlHandoffStore
+
+    handoff = build_handoff(
+        store=SqlHandoffStore(engine),
+        i18n=i18n,
+        hours=_Hours.parse(
+            settings.opening_hours, tz=settings.timezone, closed_days=settings.closed_days
+        ),
+        staff_locale=settings.default_locale,
+        reannounce_after_minutes=settings.reannounce_after_minutes,
+    )
+    app.handoff = handoff.service
+    conversation.register_interceptor(handoff.interceptor)
+    conversation.register_flow(handoff.flow)
+    app.staff_handlers.append(handoff.staff)
+    app.jobs.extend(handoff.jobs)
 
     # --- Flows (menu buttons appear in this order) ---------------------------------------------
     # e.g. conversation.register_flow(HandoffFlow(...)); the flow named "handoff" is the one

@@ -126,11 +126,30 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     # --- Flows (menu buttons appear in this order) ---------------------------------------------
     # e.g. conversation.register_flow(HandoffFlow(...)); the flow named "handoff" is the one
     # "Talk to a bridge-builder" starts.
+    # Appointment requests (issue 7): flow "appt", its staff handler and the reminder job.
+    from bot.core.appointments import build as build_appointments
+    from bot.core.hours import OpeningHours
+    from bot.db.appointments_store import SqlAppointmentStore
+
+    appt_flow, appt_staff, appt_reminders = build_appointments(
+        content=content,
+        store=SqlAppointmentStore(engine),
+        hours=OpeningHours.parse(
+            settings.opening_hours, tz=settings.timezone, closed_days=settings.closed_days
+        ),
+        i18n=i18n,
+        tz=settings.timezone,
+        staff_locale=settings.default_locale,
+        analytics=analytics,
+    )
+    conversation.register_flow(appt_flow)
 
     # --- Staff handlers (the staff group) -------------------------------------------------------
     # e.g. app.staff_handlers.append(HandoffStaff(...))
+    app.staff_handlers.append(appt_staff)
 
     # --- Jobs (ticked about once a minute and at start-up) --------------------------------------
     # e.g. app.jobs.append(RetentionJob(...))
+    app.jobs.append(appt_reminders)
 
     return app

@@ -340,3 +340,23 @@ def test_no_reminder_when_confirmed_less_than_a_day_ahead(w, store):
     appt_id = request(Resident(w), times=(soon,))
     staff_press(w, NOW, button("appts", "c", appt_id, stamp(soon)))
     assert w.job.tick(soon - timedelta(hours=1)) == []
+
+
+def test_forget_cancels_open_requests_and_strips_personal_fields(w, store):
+    from bot.core.appointments import AppointmentPrivacy
+
+    r = Resident(w)
+    a = request(r, times=(THU_10,))
+    staff_press(w, NOW, button("appts", "c", a, stamp(THU_10)))
+    holder = AppointmentPrivacy(store, w.i18n, "en")
+    assert "1 appointment request" in holder.describe("tg:1", r._ctx(NOW))[0]
+    outs = holder.forget("tg:1", NOW)
+    assert "cancelled by the resident" in texts(outs)
+    assert store.for_resident("tg:1") == []
+    gone = store.get(a)
+    assert gone.status == Status.CANCELLED and gone.note is None and gone.resident == "forgotten"
+    assert holder.forget("tg:1", NOW) == []  # idempotent
+    # The time is free again for the bridge-builder.
+    b = request(Resident(w, resident="tg:2"), times=(THU_10,))
+    staff_press(w, NOW, button("appts", "c", b, stamp(THU_10)))
+    assert store.get(b).status == Status.CONFIRMED

@@ -187,6 +187,11 @@ class AppointmentStore(Protocol):
     def take_due_reminders(self, now: datetime) -> list[Appointment]:
         """Confirmed appointments whose reminder is due; marks them sent in the same transaction."""
 
+    def forget(self, resident: str, *, now: datetime) -> list[Appointment]:
+        """Cancel the resident's open requests and strip every personal field from all of them.
+
+        Returns the open ones that were cancelled (as they were before), so staff can be told."""
+
 
 # ---------------------------------------------------------------------------------------------
 # Button ids: built and parsed here only. Times travel as UTC "yymmddHHMM" (10 bytes).
@@ -1038,6 +1043,35 @@ class AppointmentReminders:
         if out:
             log.info("sent %s appointment reminders", len(out))
         return out
+
+
+@dataclass(slots=True)
+class AppointmentPrivacy:
+    """The appointment part of /mydata and /forget (a bot.core.privacy.DataHolder)."""
+
+    store: AppointmentStore
+    i18n: I18n
+    staff_locale: str = "sv"
+
+    def describe(self, resident: str, ctx: Ctx) -> list[str]:
+        mine = self.store.for_resident(resident)
+        if not mine:
+            return []
+        return [
+            ctx.ngettext(
+                "{n} appointment request: topic, preferred times, language needs, how to reach you and your note. Open requests are cancelled by /forget.",
+                "{n} appointment requests: topic, preferred times, language needs, how to reach you and your note. Open requests are cancelled by /forget.",
+                len(mine),
+            ).format(n=len(mine))
+        ]
+
+    def forget(self, resident: str, now: datetime) -> list[Outbound]:
+        cancelled = self.store.forget(resident, now=now)
+        _ = self.i18n.gettext_for(self.staff_locale)
+        return [
+            Outbound(ToStaff(None), Reply(_("Appointment request {id} was cancelled by the resident.").format(id=a.id)))
+            for a in cancelled
+        ]
 
 
 def build(

@@ -21,6 +21,8 @@ from bot.core.appointments import (
 from bot.db.engine import session_scope
 from bot.db.tables.appointments import AppointmentRow
 
+FORGOTTEN = "forgotten"  # the resident key of requests whose resident used /forget
+
 
 def utc(dt: datetime | None) -> datetime | None:
     """Aware UTC; SQLite hands timestamps back naive (they were written as UTC)."""
@@ -264,3 +266,21 @@ class SqlAppointmentStore:
                 row.reminder_sent_at = utc(now)
                 s.add(row)
             return [_to_core(r) for r in rows]
+
+    def forget(self, resident: str, *, now: datetime) -> list[Appointment]:
+        with session_scope(self.engine) as s:
+            stmt = select(AppointmentRow).where(AppointmentRow.resident == resident).with_for_update()
+            cancelled = []
+            for row in s.exec(stmt):
+                if row.status in OPEN:
+                    cancelled.append(_to_core(row))
+                    row.status = Status.CANCELLED
+                    row.booked_by = row.booked_start = None
+                    row.proposed_start = row.remind_at = None
+                # Keep only what the municipality's statistics need: topic, times, status.
+                row.resident = FORGOTTEN
+                row.phone = row.note = None
+                row.contact = "chat"
+                row.updated_at = utc(now)
+                s.add(row)
+            return cancelled

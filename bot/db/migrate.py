@@ -3,7 +3,7 @@
 Regenerating the initial migration (when tables change before the first release), from the
 project root, against a throwaway empty SQLite file:
 
-    rm -f bot/db/migrations/versions/*.py /tmp/samvag-empty.db
+    rm -f bot/db/migrations/versions/0*.py /tmp/samvag-empty.db
     .venv/bin/alembic -x url=sqlite:////tmp/samvag-empty.db revision --autogenerate \
         --rev-id 0001 -m "initial schema"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -210,6 +211,8 @@ class TelegramChannel:
     def build_application(self, *, polling: bool = True) -> Application:
         if self.settings.telegram_token is None:
             raise ValueError("TELEGRAM_TOKEN is not set")
+        # Opt in to PTB's coming timedelta type for retry_after (silences its deprecation warning).
+        os.environ.setdefault("PTB_TIMEDELTA", "1")
         t = self.request_timeout
         builder = (
             ApplicationBuilder()

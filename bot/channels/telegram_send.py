@@ -48,7 +48,10 @@ _FLOOD_METHODS = frozenset(
 
 def retry_after_seconds(exc: RetryAfter) -> float:
     """RetryAfter.retry_after is an int or a timedelta depending on PTB settings."""
-    value: Any = exc.retry_after
+    # The public attribute warns about its coming type change; the stored value is a timedelta.
+    value: Any = getattr(exc, "_retry_after", None)
+    if value is None:
+        value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -341,7 +344,7 @@ class TelegramSender:
 
             async def document() -> Any:
                 return await bot.send_document(
-                    chat_id, InputFile(att.data, filename=att.filename, mimetype=att.mime), **extra
+                    chat_id, InputFile(att.data, filename=att.filename), **extra
                 )
 
             out.append(document)

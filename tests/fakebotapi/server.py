@@ -530,7 +530,7 @@ class FakeBotAPI:
             check_markup(p["reply_markup"])
             if "inline_keyboard" in p["reply_markup"]:
                 msg["reply_markup"] = p["reply_markup"]
-        self.messages[(chat["id"], msg["message_id"])] = msg
+        self.messages[(chat["id"], msg["message_id"])] = dict(msg)
         return msg
 
     def _m_sendMessage(self, p):

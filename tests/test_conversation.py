@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from conversation_helpers import RecordingAnalytics, Resident, make_conversation
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.core.conversation import MAX_BUTTON_ID, short_key
 from bot.core.ports import ResidentState
@@ -283,3 +287,23 @@ def test_state_survives_in_the_database(conversation):
     state = conversation.states.load("tg:99")
     assert isinstance(state, ResidentState)
     assert state.locale == "fi" and state.step == "menu"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    kind=st.sampled_from(["text", "choice", "command"]),
+    payload=st.text(max_size=300),
+    locale=st.sampled_from(LOCALES),
+)
+def test_any_event_gets_a_reply_and_never_crashes(sqlite_engine, kind, payload, locale):
+    conversation = make_conversation(sqlite_engine)
+    someone = Resident(conversation, resident=f"tg:{uuid.uuid4().hex[:12]}", hint=locale)
+    someone.command("start").presses(LANGUAGE_BUTTON[locale])
+    if kind == "text":
+        someone.says(payload)
+    elif kind == "choice":
+        someone.presses_id(payload[:64])
+    else:
+        someone.command(payload[:32])
+    assert someone.replies
+    assert all(len(i.encode()) <= MAX_BUTTON_ID for i in (c.id for c in someone.buttons))

@@ -114,5 +114,18 @@ def report_usage(
                                questions=questions, with_eval=not no_eval))
 
 
+@appointments_app.command("export")
+def appointments_export(
+    start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day requests were made (YYYY-MM-DD).")],
+    end: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (YYYY-MM-DD).")],
+    with_contact: Annotated[bool, typer.Option("--with-contact", help="Include resident key, phone, note and decline reason.")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Appointment requests of a period as CSV; personal fields only with --with-contact."""
+    from bot.appointments_export import run_export
+
+    raise typer.Exit(run_export(start=start.date(), end=end.date(), with_contact=with_contact, output=output))
+
+
 def main() -> None:
     app()

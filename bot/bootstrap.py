@@ -14,13 +14,12 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
-from bot.content.loader import load_content
 from bot.content.model import Content
+from bot.content.reload import ContentHolder
 from bot.core.conversation import Conversation, PruneEventsJob, Residents
 from bot.core.flows import Job, StaffHandler
 from bot.core.i18n import I18n
 from bot.core.ports import Clock, system_clock
-from bot.core.search import Matcher
 from bot.db.analytics_store import SqlAnalytics
 from bot.db.engine import make_engine
 from bot.db.schema import create_all
@@ -40,10 +39,9 @@ class App:
 
     settings: Settings
     clock: Clock
-    content: Content
+    content_holder: ContentHolder  # `reload()` swaps content; the conversation follows
     engine: Engine
     i18n: I18n
-    matcher: Matcher
     states: SqlStateStore
     analytics: SqlAnalytics
     residents: Residents
@@ -53,6 +51,10 @@ class App:
     # The handoff service (bot.core.handoff): the channel calls `handoff.resident_blocked`,
     # the privacy flow uses it as a DataHolder (describe / forget).
     handoff: Any = None
+
+    @property
+    def content(self) -> Content:
+        return self.content_holder.content
 
     def close(self) -> None:
         self.engine.dispose()
@@ -72,29 +74,28 @@ def prepare_database(url: str) -> Engine:
 def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     """Load content, open the database and wire the conversation with every registered flow."""
     clock = clock or system_clock
-    content = load_content(settings.content_dir)
+    holder = ContentHolder(settings.content_dir)  # raises ContentError on broken content
     engine = prepare_database(settings.database_url)
     i18n = I18n(default=settings.default_locale)
-    matcher = Matcher(content)
     states = SqlStateStore(engine)
     analytics = SqlAnalytics(engine, retention_days=settings.retention_days)
     residents = Residents(states, i18n)
     conversation = Conversation(
-        content=content,
-        matcher=matcher,
+        content=holder.content,
+        matcher=holder.matcher,
         i18n=i18n,
         states=states,
         analytics=analytics,
         clock=clock,
         residents=residents,
+        source=holder,
     )
     app = App(
         settings=settings,
         clock=clock,
-        content=content,
+        content_holder=holder,
         engine=engine,
         i18n=i18n,
-        matcher=matcher,
         states=states,
         analytics=analytics,
         residents=residents,
@@ -132,7 +133,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     from bot.db.appointments_store import SqlAppointmentStore
 
     appt_flow, appt_staff, appt_reminders = build_appointments(
-        content=content,
+        content=holder.content,
         store=SqlAppointmentStore(engine),
         hours=OpeningHours.parse(
             settings.opening_hours, tz=settings.timezone, closed_days=settings.closed_days

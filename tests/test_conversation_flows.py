@@ -143,3 +143,28 @@ def test_analytics_are_recorded_for_the_journey_not_for_flows(db_engine, flows):
     ana = Resident(conversation, hint="en")
     ana.command("start").presses("English").presses("Request an appointment").presses("Tuesday")
     assert analytics.kinds() == ["conversation_start"]
+
+
+def test_reloaded_content_is_served_at_once_and_old_buttons_fail_kindly(db_engine):
+    import dataclasses
+    from types import SimpleNamespace
+
+    from conversation_helpers import _CONTENT, _MATCHER
+
+    from bot.core.search import Matcher
+
+    source = SimpleNamespace(content=_CONTENT, matcher=_MATCHER)
+    conversation = make_conversation(db_engine)
+    conversation.source = source
+    ana = Resident(conversation, hint="en")
+    ana.command("start").presses("English").presses("School")
+    old_buttons = list(ana.buttons)
+
+    entries = {k: v for k, v in _CONTENT.entries.items() if k != "school-start"}
+    smaller = dataclasses.replace(_CONTENT, entries=entries)
+    source.content, source.matcher = smaller, Matcher(smaller)
+
+    ana.buttons = old_buttons
+    ana.presses("When does my child start school?")
+    assert "does not work any more" in ana.said
+    assert "School" not in " ".join(ana.labels)  # an empty topic leaves the menu

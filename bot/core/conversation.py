@@ -37,6 +37,16 @@ class Matcher(Protocol):
         ...
 
 
+class ContentSource(Protocol):
+    """Where the current content comes from (bot.content.reload.ContentHolder swaps it)."""
+
+    @property
+    def content(self) -> Content: ...
+
+    @property
+    def matcher(self) -> Matcher: ...
+
+
 def short_key(ident: str) -> str:
     """A button-safe key for a content id: the id itself when short and plain, else a hash."""
     raw = ident.encode()
@@ -128,7 +138,9 @@ class Conversation:
         residents: Residents | None = None,
         flows: Iterable[Flow] = (),
         interceptors: Iterable[Interceptor] = (),
+        source: ContentSource | None = None,
     ) -> None:
+        self.source = source
         self.i18n = i18n
         self.states = states
         self.analytics = analytics
@@ -166,6 +178,8 @@ class Conversation:
     def handle(self, incoming: Incoming) -> list[Outbound]:
         """One event from a resident; a redelivered event id is handled at most once."""
         now = self.clock()
+        if self.source is not None and self.source.content is not self.content:
+            self.replace_content(self.source.content, self.source.matcher)  # reloaded content
         if incoming.event_id and not self.states.claim_event(incoming.event_id, now=now):
             log.info("duplicate event %s ignored", incoming.event_id)
             return []

@@ -33,7 +33,7 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram_send import SamvagRateLimiter, TelegramSender
-from bot.core.i18n import I18n, supported_locale
+from bot.core.i18n import N_, I18n, supported_locale
 from bot.core.messages import (
     Contact,
     Incoming,
@@ -56,10 +56,6 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 MEDIA_KINDS = ("voice", "audio", "photo", "video", "video_note", "sticker", "location", "document")
 LOCALES_WITH_CLIENT_CODE = ("sv", "en", "fi", "ro")  # Telegram clients report no Romani code
 MEMBER_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
-
-
-def N_(msgid: str) -> str:  # noqa: N802 - gettext marker
-    return msgid
 
 
 # The command menu: (command, description). Flows' commands are added when registered.

@@ -1,0 +1,133 @@
+"""The durable outbox on SQLite and PostgreSQL: order per target, retries, blocked, restarts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.messages import Attachment, Choice, Media, Outbound, Reply, ToResident, ToStaff
+from bot.db.outbox_store import OutboxStore
+from bot.db.telegram_store import TelegramStore
+from bot.delivery import Delivery, RetryLater, Undeliverable, reply_from_json, reply_to_json
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class RecordingTransport:
+    """Delivers by recording; `plan` says what happens to each attempt, in order."""
+
+    def __init__(self, plan=()) -> None:
+        self.plan = list(plan)
+        self.delivered: list[tuple[str, str]] = []
+
+    async def deliver(self, target, reply, *, start, on_progress):
+        outcome = self.plan.pop(0) if self.plan else None
+        if isinstance(outcome, Exception):
+            raise outcome
+        who = "staff" if isinstance(target, ToStaff) else target.resident
+        self.delivered.append((who, reply.text))
+        on_progress(1)
+
+
+def msg(resident: str, text: str) -> Outbound:
+    return Outbound(ToResident(resident), Reply(text))
+
+
+def test_reply_survives_json_round_trip():
+    reply = Reply(
+        "Hej **du**",
+        [[Choice("a:1", "Ett"), Choice("a:2", "Två")]],
+        voice=Path("/tmp/v.ogg"),
+        attachment=Attachment("x.ics", b"\x00\xffBEGIN", "text/calendar"),
+        copy=Media("voice", "-100:5"),
+        request_contact="Dela",
+    )
+    back = reply_from_json(reply_to_json(reply))
+    assert (back.text, back.choices, back.voice, back.attachment, back.copy, back.request_contact) == (
+        reply.text, reply.choices, reply.voice, reply.attachment, reply.copy, reply.request_contact,
+    )  # fmt: skip
+
+
+async def test_per_target_order_is_kept_through_a_retry(db_engine):
+    clock = Clock()
+    transport = RecordingTransport([RetryLater("flood", progress=0, after=5)])
+    delivery = Delivery(OutboxStore(db_engine), transport, clock=clock)
+    delivery.enqueue([msg("tg:1", "first"), msg("tg:1", "second"), msg("tg:2", "other")])
+    await delivery.drain_once()
+    # tg:1's first message must wait 5 s, and its second waits behind it; tg:2 is not held up
+    assert transport.delivered == [("tg:2", "other")]
+    await delivery.drain_once()
+    assert transport.delivered == [("tg:2", "other")]
+    clock.t += 5
+    await delivery.drain_once()
+    assert transport.delivered[1:] == [("tg:1", "first"), ("tg:1", "second")]
+    assert OutboxStore(db_engine).count() == 0
+
+
+async def test_backoff_grows_and_nothing_is_lost(db_engine):
+    clock = Clock()
+    net = [RetryLater("network", progress=0) for _ in range(4)]
+    transport = RecordingTransport(net)
+    delivery = Delivery(OutboxStore(db_engine), transport, clock=clock, backoff_base=1.0)
+    delivery.enqueue([msg("tg:1", "hello")])
+    waits = []
+    for _ in range(4):
+        await delivery.drain_once()
+        row = OutboxStore(db_engine).pending()[0]
+        waits.append(row.next_at - clock.t)
+        clock.t = row.next_at
+    assert waits == [1.0, 2.0, 4.0, 8.0]
+    await delivery.drain_once()
+    assert transport.delivered == [("tg:1", "hello")]
+
+
+async def test_blocked_target_is_dropped_and_bad_request_kept_as_failed(db_engine):
+    transport = RecordingTransport([Undeliverable("forbidden", blocked=True), Undeliverable("bad request")])
+    store = OutboxStore(db_engine)
+    delivery = Delivery(store, transport, clock=Clock())
+    delivery.enqueue([msg("tg:1", "a"), msg("tg:1", "b")])
+    await delivery.drain_once()
+    assert store.count() == 0 and store.count("failed") == 0
+    delivery.enqueue([Outbound(ToStaff(3, title="#3"), Reply("x"))])
+    await delivery.drain_once()
+    assert store.count("failed") == 1
+    assert transport.delivered == []
+
+
+async def test_a_new_process_resumes_where_the_last_stopped(db_engine):
+    clock = Clock()
+    Delivery(OutboxStore(db_engine), None, clock=clock).enqueue(
+        [Outbound(ToStaff(9, title="#9 Ana"), Reply("relay")), msg("tg:5", "reminder")], progress=0
+    )
+    transport = RecordingTransport()
+    await Delivery(OutboxStore(db_engine), transport, clock=clock).drain_once()
+    assert sorted(transport.delivered) == [("staff", "relay"), ("tg:5", "reminder")]
+
+
+def test_telegram_store(db_engine):
+    from datetime import UTC, datetime, timedelta
+
+    store = TelegramStore(db_engine)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    assert store.claim_update(10**12, now=now) is True
+    assert store.claim_update(10**12, now=now) is False
+    assert store.prune_updates(before=now + timedelta(seconds=1)) == 1
+    store.set_topic(7, chat_id=-1001234567890, thread_id=555)
+    assert (store.topic(7), store.ticket_of_topic(555)) == (555, 7)
+    store.forget_topic(7)
+    assert store.topic(7) is None
+    store.mark_blocked("tg:1", now=now)
+    store.mark_blocked("tg:1", now=now)
+    assert store.is_blocked("tg:1") and store.unblock("tg:1") and not store.is_blocked("tg:1")
+
+
+@pytest.mark.parametrize("text", ["", "x"])
+def test_empty_outbound_list_enqueues_nothing(sqlite_engine, text):
+    assert Delivery(OutboxStore(sqlite_engine)).enqueue([]) == 0

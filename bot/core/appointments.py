@@ -427,12 +427,10 @@ class AppointmentFlow:
             return [Reply(_("Would you like an interpreter or a Romani-speaking bridge-builder?"), rows)]
         if step == "contact":
             rows = [[Choice(button(FLOW, "c", "chat"), _("💬 Answer me here in this chat"))], self._nav(ctx)]
+            # Telegram cannot show inline buttons and the contact keyboard on one message.
             return [
-                Reply(
-                    _("How should we reach you? We can answer here, or you can share your phone number with the button below the text field."),
-                    rows,
-                    request_contact=_("📞 Share my phone number"),
-                )
+                Reply(_("How should we reach you? We can answer here, or you can share your phone number with the button below the text field."), rows),
+                Reply(_("Or press the button below to share your phone number."), request_contact=_("📞 Share my phone number")),
             ]
         if step == "note":
             rows = [[Choice(button(FLOW, "n", "-"), _("No note"))], self._nav(ctx)]

@@ -501,7 +501,8 @@ class HandoffService:
         if ticket is None:
             if risk is not None:
                 return self._urgent_new(ctx, incoming, risk)
-            if incoming.kind is Kind.TEXT and text:
+            if incoming.kind is Kind.TEXT and (len(text.split()) >= 3 or "?" in text):
+                # Questions, not greetings: staff see what the resident was looking for.
                 self.store.remember_question(
                     ctx.resident, scrub(text)[:MAX_QUESTION], now=ctx.now,
                     keep=self.config.keep_questions)
@@ -574,6 +575,9 @@ class HandoffService:
                       "Nothing is lost.")))
         else:
             out.append(self._relay_reply(ticket, kind, body, ref))
+            if kind not in ("text", "contact") and not fresh:
+                # The bot cannot read a voice note or a photo; say that a person will.
+                out += to(ctx.resident, Reply("📎 " + ctx._("Passed on to the bridge-builder.")))
         out += self._hours_notice(ticket, ctx.now)
         return out
 

@@ -90,6 +90,10 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         residents=residents,
         source=holder,
     )
+    from bot.db.retry import is_transient
+
+    # A locked or restarting database is "try again shortly" for the resident, not a bug.
+    conversation.transient_error = is_transient
     app = App(
         settings=settings,
         clock=clock,
@@ -133,7 +137,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     from bot.db.appointments_store import SqlAppointmentStore
 
     appt_flow, appt_staff, appt_reminders = build_appointments(
-        content=holder.content,
+        content=holder,  # follows content reloads
         store=SqlAppointmentStore(engine),
         hours=OpeningHours.parse(
             settings.opening_hours, tz=settings.timezone, closed_days=settings.closed_days
@@ -145,12 +149,37 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     )
     conversation.register_flow(appt_flow)
 
+    # Privacy (issue 8): the menu button, /mydata and /forget over every domain's DataHolder.
+    from bot.core.appointments import AppointmentPrivacy
+    from bot.core.privacy import PrivacyFlow, StateHolder, set_log_key
+
+    set_log_key(analytics.key)  # the stored pseudonym key: log ids survive restarts
+    privacy = PrivacyFlow(
+        [
+            StateHolder(states, on_forget=residents.forget),
+            analytics,
+            handoff.service,
+            AppointmentPrivacy(SqlAppointmentStore(engine), i18n, settings.default_locale),
+        ],
+        retention_days=settings.retention_days,
+    )
+    conversation.register_flow(privacy)
+
     # --- Staff handlers (the staff group) -------------------------------------------------------
     # e.g. app.staff_handlers.append(HandoffStaff(...))
     app.staff_handlers.append(appt_staff)
+    # /reload (issue 8): reload content, keep the last good one, tell the group why.
+    from bot.reload import ReloadStaff
+
+    app.staff_handlers.append(ReloadStaff(holder, i18n, locale=settings.default_locale))
 
     # --- Jobs (ticked about once a minute and at start-up) --------------------------------------
     # e.g. app.jobs.append(RetentionJob(...))
     app.jobs.append(appt_reminders)
+    # Retention (issue 8): old transcripts and question texts, through each table module's
+    # purge_before; runs at start-up and hourly.
+    from bot.db.retention import RetentionJob
+
+    app.jobs.append(RetentionJob(engine, days=settings.retention_days))
 
     return app

@@ -360,3 +360,42 @@ def test_forget_cancels_open_requests_and_strips_personal_fields(w, store):
     b = request(Resident(w, resident="tg:2"), times=(THU_10,))
     staff_press(w, NOW, button("appts", "c", b, stamp(THU_10)))
     assert store.get(b).status == Status.CONFIRMED
+
+
+def test_topics_follow_a_content_reload(store):
+    from dataclasses import replace
+
+    from bot.content.model import Category
+    from tests.test_appointments_support import content
+
+    class Holder:
+        def __init__(self, c):
+            self.content = c
+
+    holder = Holder(content())
+    w = world(store, source=holder)
+    r = Resident(w)
+    assert "appt:t:work" not in ids(r.start(NOW))
+    cats = dict(holder.content.categories, work=Category("work", "💼", 3, {"en": "Work and money"}))
+    holder.content = replace(holder.content, categories=cats)
+    r.press(NOW, "appt:x")
+    assert "appt:t:work" in ids(r.start(NOW))
+
+
+@pytest.mark.parametrize(
+    ("locale", "when", "words"),
+    [
+        ("sv", "torsdag 3 december 2026 kl. 10:00", "Ditt möte med en brobyggare är bekräftat"),
+        ("fi", "torstai 3. joulukuuta 2026 klo 10.00", "Tapaamisesi siltarakentajan kanssa on vahvistettu"),
+        ("ro", "joi, 3 decembrie 2026, la 10:00", "Întâlnirea dumneavoastră cu un mediator este confirmată"),
+        ("rmn", "torsdag 3 december 2026 kl. 10:00", "Tiro sastanok e brobyggaresa si potvrdimo"),
+        ("rmy", "torsdag 3 december 2026 kl. 10:00", "Ćo întîlnimos jekhe brobyggaresa si adevărime"),
+    ],
+)
+def test_the_outcome_is_in_the_residents_language_with_babel_dates(w, locale, when, words):
+    appt_id = request(Resident(w, locale=locale), times=(THU_10,))
+    outs = staff_press(w, NOW, button("appts", "c", appt_id, stamp(THU_10)))
+    told = for_resident(outs)[0].reply.text
+    assert words in told and when in told
+    # The place falls back to Swedish for locales the profile lacks.
+    assert ("the Citizens' Office" if locale == "en" else "Medborgarkontoret") in told

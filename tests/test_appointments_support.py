@@ -40,11 +40,11 @@ class World:
     i18n: I18n
 
 
-def world(store, i18n: I18n | None = None, staff_locale: str = "en") -> World:
+def world(store, i18n: I18n | None = None, staff_locale: str = "en", source=None) -> World:
     i18n = i18n or I18n()
     hours = OpeningHours.parse("tue 09:00-12:00; thu 09:00-12:00", tz=TZ)
     flow, staff, job = build(
-        content=content(), store=store, hours=hours, i18n=i18n, tz=TZ, staff_locale=staff_locale
+        content=source or content(), store=store, hours=hours, i18n=i18n, tz=TZ, staff_locale=staff_locale
     )
     return World(flow, staff, job, i18n)
 

@@ -229,13 +229,29 @@ def _int(s: str) -> int | None:
 # Shared wording
 
 
+class ContentSource(Protocol):
+    """Something holding the current content, such as bot.content.reload.ContentHolder."""
+
+    @property
+    def content(self) -> Content: ...
+
+
+def current(source: Content | ContentSource) -> Content:
+    return source if isinstance(source, Content) else source.content
+
+
 @dataclass(slots=True)
 class Wording:
     """Texts about one appointment in a given locale (for the resident or the staff group)."""
 
-    content: Content
+    source: Content | ContentSource
     i18n: I18n
     tz: str
+
+    @property
+    def content(self) -> Content:
+        """The current content: a ContentHolder's latest after a reload, or a fixed Content."""
+        return current(self.source)
 
     def topic(self, topic: str, locale: str) -> str:
         cat = self.content.categories.get(topic)
@@ -306,7 +322,7 @@ STEPS = ("topic", "times", "needs", "contact", "note", "summary")
 class AppointmentFlow:
     """Request a meeting with buttons: topic, times, language needs, contact, note, summary."""
 
-    content: Content
+    content: Content | ContentSource
     store: AppointmentStore
     hours: OpeningHours
     i18n: I18n
@@ -390,7 +406,7 @@ class AppointmentFlow:
         if step == "topic":
             rows = [
                 [Choice(button(FLOW, "t", cid), f"{cat.emoji} {cat.name(ctx.locale)}".strip())]
-                for cid, cat in self.content.categories.items()
+                for cid, cat in self.wording.content.categories.items()
                 if len(button(FLOW, "t", "x")) + len(cid.encode()) <= 64
             ]
             rows.append([Choice(button(FLOW, "t", "-"), _("💬 Something else"))])
@@ -515,7 +531,7 @@ class AppointmentFlow:
             return self._ask(ctx)
         if action == "t" and step == "topic" and args:
             topic = args[0]
-            if topic != "-" and topic not in self.content.categories:
+            if topic != "-" and topic not in self.wording.content.categories:
                 return self._reply(ctx, Reply(ctx._("That topic no longer exists. Please choose again.")), *self._ask_replies(ctx))
             d["topic"] = OTHER_TOPIC if topic == "-" else topic
             return self._next(ctx, "times")
@@ -630,7 +646,7 @@ class AppointmentFlow:
         ctx.leave()
         log.info("appointment %s requested", appt.id)
         if self.analytics is not None:
-            cat = appt.topic if appt.topic in self.content.categories else None
+            cat = appt.topic if appt.topic in self.wording.content.categories else None
             self.analytics.record(kind="appointment_requested", resident=ctx.resident, locale=ctx.locale, now=ctx.now, category=cat)
         text = ctx._("Thank you! Your request (number {id}) has been sent to the bridge-builders. You will get the answer here in this chat.").format(id=appt.id)
         return [
@@ -808,7 +824,7 @@ def parse_local_time(text: str, *, now: datetime, tz: str) -> datetime | None:
 class AppointmentStaff:
     """Bridge-builders confirm, propose, decline and list appointment requests in the staff group."""
 
-    content: Content
+    content: Content | ContentSource
     store: AppointmentStore
     hours: OpeningHours
     i18n: I18n
@@ -1016,7 +1032,7 @@ class AppointmentStaff:
 class AppointmentReminders:
     """The day before a confirmed meeting, remind the resident; planned from the database."""
 
-    content: Content
+    content: Content | ContentSource
     store: AppointmentStore
     i18n: I18n
     tz: str = "Europe/Stockholm"
@@ -1074,7 +1090,7 @@ class AppointmentPrivacy:
 
 def build(
     *,
-    content: Content,
+    content: Content | ContentSource,
     store: AppointmentStore,
     hours: OpeningHours,
     i18n: I18n,

@@ -372,3 +372,11 @@ def test_forget_closes_with_a_note_and_erases_messages(world):
     assert _directions(world, number) == []
     assert world.service.describe(R1, ctx) == []
     assert world.service.store.get(number).resident != R1
+
+
+def test_risk_words_inside_another_flow_take_the_resident_out_of_it(world):
+    ctx = world.ctx(R1)
+    ctx.enter("appt", {"step": "date"})
+    outs = world.says(R1, "I want to kill myself")
+    assert "112" in resident_text(outs) and world.ctx(R1).flow is None
+    assert "still here" in staff_text(world.says(R1, "I am still here"))

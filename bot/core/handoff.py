@@ -51,7 +51,7 @@ WAITING, OPEN, CLOSED = "waiting", "open", "closed"
 END_COMMANDS = frozenset({"end", "avsluta", "lopeta", "termina", "inchide", "agor"})
 RATINGS = (3, 2, 1)  # helped, partly, did not help
 MAX_QUESTION = 300  # characters of a recent question shown to staff
-MAX_RELAY = 3800  # characters of a resident's text per relayed message (Telegram allows 4096)
+MAX_RELAY = 8000  # characters kept of one resident message (Telegram sends at most 4096)
 _LANG_CODE = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 
@@ -520,8 +520,8 @@ class HandoffService:
         return self._relay_in(ctx, ticket, incoming, risk)
 
     def _urgent_new(self, ctx: Ctx, incoming: Incoming, risk: Risk) -> list[Outbound]:
-        if ctx.flow == NAME:
-            ctx.leave()
+        # Out of any flow (even an appointment form): what they write next goes to a person.
+        ctx.leave()
         ticket, _created = self.store.open_ticket(
             resident=ctx.resident, locale=ctx.locale, topic_area=None, urgent=True, now=ctx.now)
         log.warning("urgent handoff ticket %s (%s) for %s", ticket.id, risk, log_id(ctx.resident))

@@ -399,3 +399,15 @@ def test_the_outcome_is_in_the_residents_language_with_babel_dates(w, locale, wh
     assert words in told and when in told
     # The place falls back to Swedish for locales the profile lacks.
     assert ("the Citizens' Office" if locale == "en" else "Medborgarkontoret") in told
+
+
+def test_a_typed_phone_number_is_taken_and_other_text_is_not(w):
+    r = Resident(w)
+    r.start(NOW)
+    r.press(NOW, "appt:t:school")
+    r.press(NOW, "appt:any")
+    r.press(NOW, "appt:l:n")
+    outs = r.say(NOW, "call me maybe")
+    assert "buttons" in texts(outs) and r.data["step"] == "contact"
+    r.say(NOW, "070-111 11 11")
+    assert r.data["phone"] == "0701111111" and r.data["step"] == "note"

@@ -14,7 +14,7 @@ from bot.content.model import Content
 from bot.core.dates import format_datetime_local, format_slot_local
 from bot.core.flows import Ctx
 from bot.core.hours import OpeningHours
-from bot.core.i18n import N_, I18n
+from bot.core.i18n import N_, I18n, language_name
 from bot.core.ics import appointment_ics
 from bot.core.messages import (
     Choice,
@@ -50,6 +50,7 @@ RESIDENT_COMMANDS = frozenset(
         "maladimata", "maladipe", "arakhadimata",  # rmn, rmy: "meetings"
     }
 )
+TYPED_PHONE = re.compile(r"^\+?[\d\s\-()]{7,24}$")
 STAFF_COMMANDS = frozenset({"appointments", "propose", "decline"})
 
 
@@ -363,6 +364,10 @@ class AppointmentFlow:
             return self._on_contact(ctx, incoming)
         if incoming.kind == Kind.TEXT and step == "note":
             return self._on_note(ctx, incoming.text)
+        if incoming.kind == Kind.TEXT and step == "contact" and TYPED_PHONE.match(incoming.text.strip()):
+            # A number typed by the resident themselves (or in the terminal chat) is their choice;
+            # only a shared contact card can be someone else's without them noticing.
+            return self._take_phone(ctx, incoming.text)
         if incoming.kind == Kind.CONTACT:
             hint = ctx._("Thank you, but I did not ask for a phone number just now.")
         elif incoming.kind == Kind.MEDIA:
@@ -603,8 +608,11 @@ class AppointmentFlow:
                 Reply(ctx._("That looks like someone else's phone number. For your privacy we only take your own: press 'Share my phone number', or let us answer here in the chat.")),
                 *self._ask_replies(ctx),
             )
-        phone = re.sub(r"[^\d+]", "", contact.phone)[:32]
-        if len(re.sub(r"\D", "", phone)) < 5:
+        return self._take_phone(ctx, contact.phone)
+
+    def _take_phone(self, ctx: Ctx, raw: str) -> list[Outbound]:
+        phone = re.sub(r"[^\d+]", "", raw)[:32]
+        if not 5 <= len(re.sub(r"\D", "", phone)) <= 15:
             return self._reply(ctx, Reply(ctx._("I could not read that phone number. Please try again.")), *self._ask_replies(ctx))
         ctx.data["contact"], ctx.data["phone"] = "phone", phone
         return self._next(ctx, "note")
@@ -775,7 +783,7 @@ def staff_card(appt: Appointment, wording: Wording, i18n: I18n, locale: str) -> 
         _("Topic: {topic}").format(topic=wording.topic(appt.topic, locale)),
         _("Times: {times}").format(times=wording.times(appt.preferred, appt.any_time, locale)),
         _("Language: {needs}").format(needs=wording.needs(appt.interpreter, appt.romani_speaker, locale)),
-        _("Resident's language: {locale}").format(locale=appt.locale),
+        _("Resident's language: {locale}").format(locale=language_name(appt.locale)),
         _("Contact: {contact}").format(contact=contact),
     ]
     if appt.note:

@@ -380,3 +380,22 @@ def test_risk_words_inside_another_flow_take_the_resident_out_of_it(world):
     outs = world.says(R1, "I want to kill myself")
     assert "112" in resident_text(outs) and world.ctx(R1).flow is None
     assert "still here" in staff_text(world.says(R1, "I am still here"))
+
+
+def test_risk_words_are_never_held_by_the_rate_limit_and_never_relayed_twice(world):
+    number = _open(world)
+    for i in range(8):
+        world.says(R1, f"message {i}")
+    outs = world.says(R1, "he threatened to kill me")
+    assert "threatened" in staff_text(outs)
+    world.later(minutes=2)
+    assert RelayJob(world.service).tick(world.now) == []
+    assert world.service.store.held(number) == []
+
+
+def test_an_open_ticket_outside_hours_names_the_bridge_builder(world):
+    number = _open(world)
+    world.take(ANNA, "Anna", number)
+    world.now = WED_CLOSED
+    text = resident_text(world.says(R1, "hello?"))
+    assert "Anna or another bridge-builder" in text and "Thursday" in text

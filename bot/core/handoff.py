@@ -428,7 +428,7 @@ class HandoffService:
 
     def _hours_notice(self, ticket: Ticket, now: datetime) -> list[Outbound]:
         """Outside opening hours: when bridge-builders are back; at most once a day per ticket."""
-        if ticket.assignee or self.hours.is_open(now):
+        if self.hours.is_open(now):
             return []
         if not self.store.mark_notice(ticket.id, self._local_day(now)):
             return []
@@ -441,7 +441,10 @@ class HandoffService:
                            "{when}.").format(when=when))
         else:
             parts.append(_("The bridge-builders are not at work right now."))
-        if self._speakers(ticket.locale):
+        if ticket.assignee_name:
+            parts.append(_("{name} or another bridge-builder will answer you then.").format(
+                name=escape(ticket.assignee_name)))
+        elif self._speakers(ticket.locale):
             parts.append(_("Someone who speaks {language} will answer you then.").format(
                 language=language_name(ticket.locale)))
         else:
@@ -549,8 +552,10 @@ class HandoffService:
         """The resident's message into the ticket's topic (held back when they send too fast)."""
         kind, body, ref = _describe(incoming)
         since = ctx.now - self.config.relay_window
-        busy = (self.store.relayed_since(ticket.id, direction="in", since=since)
-                >= self.config.relay_limit) or bool(self.store.held(ticket.id))
+        # Words that signal risk are never held back by the rate limit.
+        busy = risk is None and (
+            self.store.relayed_since(ticket.id, direction="in", since=since)
+            >= self.config.relay_limit or bool(self.store.held(ticket.id)))
         if not self.store.record(ticket_id=ticket.id, direction="in", kind=kind, text=body,
                                  ref=ref, event_id=incoming.event_id, now=ctx.now,
                                  relayed=not busy):
@@ -567,7 +572,7 @@ class HandoffService:
         elif escalated:
             out.append(self._staff(ticket, "🚨 **" + self.gettext("URGENT") + "** · " + self.gettext(
                 "The resident's words suggest they or someone else may be in danger.")))
-        if busy and not (fresh or escalated):
+        if busy:
             if len(self.store.held(ticket.id)) == 1:
                 _ = ctx._
                 out += to(ctx.resident, Reply(

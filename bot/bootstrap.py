@@ -51,6 +51,9 @@ class App:
     # The handoff service (bot.core.handoff): the channel calls `handoff.resident_blocked`,
     # the privacy flow uses it as a DataHolder (describe / forget).
     handoff: Any = None
+    # Async workers beside the channel (issue 10: the broadcaster); the Telegram channel runs
+    # each as `worker.run(stop, transport, enqueue)`.
+    workers: list[Any] = field(default_factory=list)
 
     @property
     def content(self) -> Content:
@@ -149,6 +152,41 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     )
     conversation.register_flow(appt_flow)
 
+    # Activities (issue 10): flow "act" (What's on, reminders, subscriptions, proposals), its
+    # free-text/`/stop` interceptor, /announce and /proposals, reminder and report jobs, and the
+    # broadcaster that delivers announcements.
+    from bot.broadcast import Broadcaster
+    from bot.content.activities import ActivityFolder
+    from bot.core.activities import announcement_reply
+    from bot.core.activities import build as build_activities
+    from bot.db.activities_store import SqlActivityStore
+
+    activity_store = SqlActivityStore(engine)
+    activity_files = ActivityFolder(settings.content_dir / "activities", tz=settings.timezone)
+    acts = build_activities(
+        activities=activity_files.refresh,
+        store=activity_store,
+        i18n=i18n,
+        ctx_for=residents.ctx_for,
+        tz=settings.timezone,
+        staff_locale=settings.default_locale,
+        fill=lambda text, locale: holder.content.fill(text, locale),
+        analytics=analytics,
+        now=clock,
+    )
+    broadcaster = Broadcaster(
+        activity_store,
+        lambda kind, texts, loc: announcement_reply(kind, texts, loc, i18n.gettext_for(loc)),
+        on_finished=acts.jobs[-1].tick,
+        clock=clock,
+    )
+    acts.staff.on_confirm = broadcaster.wake
+    conversation.register_interceptor(acts.interceptor)
+    conversation.register_flow(acts.flow)
+    app.staff_handlers.append(acts.staff)
+    app.jobs.extend(acts.jobs)
+    app.workers.append(broadcaster)
+
     # Privacy (issue 8): the menu button, /mydata and /forget over every domain's DataHolder.
     from bot.core.appointments import AppointmentPrivacy
     from bot.core.privacy import PrivacyFlow, StateHolder, set_log_key
@@ -164,6 +202,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         retention_days=settings.retention_days,
     )
     conversation.register_flow(privacy)
+    privacy.register(activity_store)  # issue 10: subscriptions, reminders, named proposals
 
     # --- Staff handlers (the staff group) -------------------------------------------------------
     # e.g. app.staff_handlers.append(HandoffStaff(...))

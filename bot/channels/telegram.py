@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,6 +47,7 @@ from bot.core.messages import (
 )
 from bot.core.privacy import log_id
 from bot.db.outbox_store import OutboxStore
+from bot.db.retry import is_transient
 from bot.db.telegram_store import TelegramStore
 from bot.delivery import Delivery, RetryLater, Undeliverable
 from bot.settings import Settings
@@ -185,6 +187,7 @@ class TelegramChannel:
         poll_timeout: int = 10,
         member_cache_seconds: float = 300.0,
         outbox_backoff: float = 1.0,
+        core_workers: int = 4,
     ) -> None:
         self.settings = settings
         self.app = app
@@ -199,6 +202,7 @@ class TelegramChannel:
         self.poll_timeout = poll_timeout
         self.member_cache_seconds = member_cache_seconds
         self._members: dict[int, tuple[bool, float]] = {}
+        self._executor = ThreadPoolExecutor(core_workers, "core") if core_workers > 0 else None
         self.application: Application | None = None
         self.sender: TelegramSender | None = None
 
@@ -257,15 +261,24 @@ class TelegramChannel:
     # --- callbacks (registered in register_handlers) ---------------------------------------------
 
     async def on_any(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Every update first: handled at most once, whatever Telegram redelivers."""
-        if not self.store.claim_update(update.update_id, now=self.clock()):
-            log.info("duplicate update %s ignored", update.update_id)
-            raise ApplicationHandlerStop
+        """Every update first: handled at most once, whatever Telegram redelivers.
+
+        A resident's message or button press reaches the conversation with its update id as
+        `event_id`, and the conversation claims that id in the same database (one write, not
+        two); every other update (staff group, membership changes, other groups) is claimed here.
+        """
         user = update.effective_user
         chat = update.effective_chat
-        if user and chat and chat.type == ChatType.PRIVATE and update.my_chat_member is None:
-            # Writing to the bot again means the resident unblocked it.
-            self.store.unblock(resident_key(user))
+        private = chat is not None and chat.type == ChatType.PRIVATE
+        core_dedups = private and (update.message is not None or update.callback_query is not None)
+        if not core_dedups and not self.store.claim_update(update.update_id, now=self.clock()):
+            log.info("duplicate update %s ignored", update.update_id)
+            raise ApplicationHandlerStop
+        if user and private and update.my_chat_member is None:
+            # Writing to the bot again means the resident unblocked it (a cheap read first).
+            resident = resident_key(user)
+            if self.store.is_blocked(resident):
+                self.store.unblock(resident)
 
     async def on_private(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         msg, user = update.effective_message, update.effective_user
@@ -273,11 +286,6 @@ class TelegramChannel:
             return
         incoming = incoming_from_message(msg, user, update.update_id)
         outbound = await self.handle_resident(incoming)
-        if incoming.kind is Kind.MEDIA and not any(
-            isinstance(o.target, ToResident) and o.target.resident == incoming.resident
-            for o in outbound
-        ):
-            outbound.append(self._media_reply(incoming))
         await self.dispatch(outbound, chat_id=msg.chat_id, resident=incoming.resident)
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -308,7 +316,7 @@ class TelegramChannel:
                     message_ref=f"{chat.id}:{message.message_id}" if message else "",
                     event_id=f"tg:u:{update.update_id}",
                 )
-                await self.dispatch(self.handle_staff(staff), chat_id=None, resident=None)
+                await self.dispatch(await self.handle_staff(staff), chat_id=None, resident=None)
                 return
             await query.answer()
         except BadRequest as exc:  # too old to answer: the press still counts
@@ -336,7 +344,7 @@ class TelegramChannel:
             log.warning("message in the staff group from a non-member refused")
             return
         incoming = staff_from_message(msg, user, update.update_id)
-        await self.dispatch(self.handle_staff(incoming), chat_id=None, resident=None)
+        await self.dispatch(await self.handle_staff(incoming), chat_id=None, resident=None)
 
     async def on_other_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Other groups: a polite word when someone addresses the bot, else silence."""
@@ -365,24 +373,42 @@ class TelegramChannel:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The one error handler: log without content, and tell a resident to try again."""
         err = context.error
-        log.error("error handling an update: %s", type(err).__name__, exc_info=err)
+        if is_transient(err):
+            # A locked SQLite file or a restarting PostgreSQL: expected now and then, no trace.
+            log.warning("database unavailable (%s): the resident is asked to try again",
+                        type(err).__name__)
+        else:
+            log.error("error handling an update: %s", type(err).__name__, exc_info=err)
         if not isinstance(update, Update) or update.effective_user is None:
             return
         chat = update.effective_chat
         if chat is None or chat.type != ChatType.PRIVATE:
             return
-        _ = self.i18n.gettext_for(
-            self._locale(resident_key(update.effective_user), update.effective_user.language_code)
-        )
+        resident = resident_key(update.effective_user)
+        _ = self.i18n.gettext_for(self._locale(resident, update.effective_user.language_code))
         reply = Reply(_("Sorry, I could not handle that just now. Please try again in a moment."))
-        self.delivery.enqueue([Outbound(ToResident(resident_key(update.effective_user)), reply)])
+        # Sent directly: the outbox lives in the database, which may be what just failed.
+        try:
+            await self.dispatch([Outbound(ToResident(resident), reply)], chat_id=chat.id,
+                                resident=resident)
+        except Exception as exc:
+            log.warning("could not tell %s to try again: %s", log_id(resident), type(exc).__name__)
 
     # --- the core ------------------------------------------------------------------------------
 
     async def handle_resident(self, incoming: Incoming) -> list[Outbound]:
-        return list(self.app.conversation.handle(incoming) or [])
+        return await self._in_worker(lambda: list(self.app.conversation.handle(incoming) or []))
 
-    def handle_staff(self, incoming: StaffIncoming) -> list[Outbound]:
+    async def _in_worker(self, fn: Callable[[], list[Outbound]]) -> list[Outbound]:
+        """Run synchronous core code (it waits on the database) off the event loop."""
+        if self._executor is None:
+            return fn()
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
+    async def handle_staff(self, incoming: StaffIncoming) -> list[Outbound]:
+        return await self._in_worker(lambda: self._handle_staff_sync(incoming))
+
+    def _handle_staff_sync(self, incoming: StaffIncoming) -> list[Outbound]:
         staff = getattr(self.app, "staff", None)
         if staff is not None and hasattr(staff, "handle"):
             return list(staff.handle(incoming, self.clock()) or [])
@@ -417,23 +443,6 @@ class TelegramChannel:
             except Exception:  # the database may be down: the hint will do
                 log.debug("state lookup failed", exc_info=True)
         return supported_locale(hint) or self.i18n.default
-
-    def _media_reply(self, incoming: Incoming) -> Outbound:
-        _ = self.i18n.gettext_for(self._locale(incoming.resident, incoming.language_hint))
-        kind = incoming.media.kind if incoming.media else "other"
-        if kind in ("voice", "audio", "video_note"):
-            text = _(
-                "Thank you! I cannot listen to voice messages. Please write your question in a few words."
-            )
-        elif kind == "location":
-            text = _(
-                "Thank you! I do not use locations. Please write your question in a few words."
-            )
-        else:
-            text = _(
-                "Thank you! I cannot look at pictures or files. Please write your question in a few words."
-            )
-        return Outbound(ToResident(incoming.resident), Reply(text))
 
     def _staff_only_text(self, user: User) -> str:
         _ = self.i18n.gettext_for(self.i18n.resolve(user.language_code))
@@ -513,6 +522,10 @@ class TelegramChannel:
         except TelegramError:
             return False
         return True
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
 
     # --- periodic work -------------------------------------------------------------------------
 

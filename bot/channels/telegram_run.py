@@ -108,6 +108,11 @@ async def running(
             log.info("long polling started")
         tasks.append(asyncio.create_task(channel.delivery.run(stop), name="outbox"))
         tasks.append(asyncio.create_task(channel.run_jobs(stop), name="jobs"))
+        # Async workers from bootstrap (the announcement broadcaster): they send through the
+        # channel's sender and queue anything else in the outbox.
+        for worker in getattr(app, "workers", None) or []:
+            run = worker.run(stop, channel.sender, channel.delivery.enqueue)
+            tasks.append(asyncio.create_task(run, name=getattr(worker, "name", "worker")))
         yield channel
     finally:
         stop.set()
@@ -121,6 +126,7 @@ async def running(
         if application.running:
             await application.stop()
         await application.shutdown()
+        channel.close()
 
 
 async def serve(settings: Settings, app: Any, *, webhook: bool) -> None:
@@ -130,6 +136,11 @@ async def serve(settings: Settings, app: Any, *, webhook: bool) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    holder = getattr(app, "content_holder", None)
+    if holder is not None:
+        from bot.reload import install_sighup
+
+        install_sighup(holder)  # SIGHUP reloads content; broken files keep the old content
     async with running(settings, app, webhook=webhook):
         await stop.wait()
     log.info("stopped")
@@ -143,6 +154,10 @@ def run_telegram(webhook: bool = False) -> int:
     )
     # httpx logs every request URL, and Telegram URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    from bot.redact import install as install_redaction
+    from bot.redact import redact
+
+    secrets_ = install_redaction(settings)  # no token or password in any log line
     if settings.telegram_token is None or not settings.telegram_token.get_secret_value().strip():
         sys.stderr.write(NO_TOKEN)
         return 2
@@ -157,10 +172,13 @@ def run_telegram(webhook: bool = False) -> int:
     try:
         app = build_app(settings)
     except Exception as exc:  # a clear line instead of a traceback for a bad setup
-        sys.stderr.write(f"samvag could not start: {type(exc).__name__}: {exc}\n")
+        sys.stderr.write(redact(f"samvag could not start: {type(exc).__name__}: {exc}\n", secrets_))
         return 1
     try:
         asyncio.run(serve(settings, app, webhook=webhook))
+    except Exception as exc:  # e.g. a rejected token: PTB's message names the token itself
+        sys.stderr.write(redact(f"samvag stopped: {type(exc).__name__}: {exc}\n", secrets_))
+        return 1
     finally:
         app.close()
     return 0

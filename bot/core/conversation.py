@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -126,6 +126,10 @@ class Residents:
 class Conversation:
     """handle(incoming) -> outbound messages, for any channel."""
 
+    # Set by bootstrap (bot.db.retry.is_transient): such errors propagate, so the channel can
+    # say "try again shortly" instead of treating a locked or restarting database as a bug.
+    transient_error: Callable[[BaseException], bool] = staticmethod(lambda exc: False)
+
     def __init__(
         self,
         *,
@@ -183,6 +187,22 @@ class Conversation:
         if incoming.event_id and not self.states.claim_event(incoming.event_id, now=now):
             log.info("duplicate event %s ignored", incoming.event_id)
             return []
+        try:
+            return self._handle(incoming, now)
+        except BaseException:
+            # Only errors the channel should retry get here (the rest become a kind reply), so
+            # the redelivered event must not be taken for a duplicate.
+            if incoming.event_id:
+                self._release(incoming.event_id)
+            raise
+
+    def _release(self, event_id: str) -> None:
+        try:
+            self.states.release_event(event_id)
+        except Exception:  # the database may still be away; the id then expires with pruning
+            log.warning("could not release event %s", event_id)
+
+    def _handle(self, incoming: Incoming, now: datetime) -> list[Outbound]:
         stored = self.states.load(incoming.resident)
         is_new = stored is None
         state = stored or ResidentState(
@@ -193,7 +213,9 @@ class Conversation:
         self.residents._forgotten.discard(incoming.resident)
         try:
             replies = self._route(state, ctx, incoming, is_new)
-        except Exception:
+        except Exception as exc:
+            if self.transient_error(exc):
+                raise  # the database is briefly away: nothing is saved, the channel answers
             # Keep the stored state as it was, so the resident can try again or use /menu.
             log.exception("conversation failed for a %s event", incoming.kind)
             _ = ctx._

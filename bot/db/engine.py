@@ -18,7 +18,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 15}}
         if memory:
             kwargs["poolclass"] = StaticPool
-        engine = create_engine(url, echo=echo, **kwargs)
+        # hide_parameters: error messages and logs never carry residents' words or keys.
+        engine = create_engine(url, echo=echo, hide_parameters=True, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -31,7 +32,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
 @contextmanager

@@ -168,3 +168,24 @@ def test_reloaded_content_is_served_at_once_and_old_buttons_fail_kindly(db_engin
     ana.presses("When does my child start school?")
     assert "does not work any more" in ana.said
     assert "School" not in " ".join(ana.labels)  # an empty topic leaves the menu
+
+
+def test_an_event_that_fails_transiently_is_handled_when_redelivered(db_engine):
+    class Flaky(TwoStepFlow):
+        failures = 1
+
+        def start(self, ctx, incoming):
+            if self.failures:
+                self.failures -= 1
+                raise TimeoutError("database restarting")
+            return super().start(ctx, incoming)
+
+    conversation = make_conversation(db_engine, flows=[Flaky()])
+    conversation.transient_error = lambda exc: isinstance(exc, TimeoutError)
+    Resident(conversation, hint="en").command("start").presses("English")
+    event = Incoming("tg:100", Kind.CHOICE, choice="go:appt", event_id="tg:u:9")
+    with pytest.raises(TimeoutError):
+        conversation.handle(event)
+    replies = conversation.handle(event)  # the channel's retry, or Telegram's redelivery
+    assert [o.reply.text for o in replies] == ["Which day?"]
+    assert conversation.handle(event) == []  # and then it is a duplicate

@@ -62,5 +62,8 @@ class StateStore(Protocol):
     def claim_event(self, event_id: str, *, now: datetime) -> bool:
         """Record a channel event id; False if it was already claimed (a redelivery)."""
 
+    def release_event(self, event_id: str) -> None:
+        """Undo a claim, so a redelivery of an event that failed is handled."""
+
     def prune_events(self, *, before: datetime) -> int:
         """Delete claimed event ids older than `before`; returns how many."""

@@ -60,6 +60,10 @@ class SqlStateStore:
             return False
         return True
 
+    def release_event(self, event_id: str) -> None:
+        with session_scope(self.engine) as session:
+            session.exec(delete(ProcessedEvent).where(ProcessedEvent.event_id == event_id[:64]))
+
     def prune_events(self, *, before: datetime) -> int:
         with session_scope(self.engine) as session:
             result = session.exec(delete(ProcessedEvent).where(ProcessedEvent.at < before))

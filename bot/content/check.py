@@ -155,6 +155,9 @@ def run_check(directory: Path | None, *, out: TextIO | None = None) -> int:
     warnings = len(problems) - errors
     if content is not None and content.entries:
         print_coverage(content, coverage(content), out)
+    from bot.content.activities import check_activities  # issue 10: content/activities/*.yaml
+
+    errors += check_activities(Path(directory), out)
     print(f"\n{errors} error(s), {warnings} warning(s)", file=out)
     return 1 if errors else 0
 

@@ -307,3 +307,18 @@ def test_any_event_gets_a_reply_and_never_crashes(sqlite_engine, kind, payload, 
         someone.command(payload[:32])
     assert someone.replies
     assert all(len(i.encode()) <= MAX_BUTTON_ID for i in (c.id for c in someone.buttons))
+
+
+def test_retention_blanks_the_residents_words_kept_in_state(conversation, db_engine):
+    from datetime import timedelta
+
+    from conversation_helpers import NOW
+
+    from bot.db.retention import RetentionJob
+
+    lisa = Resident(conversation, resident="tg:55", hint="sv")
+    lisa.command("start").presses("Svenska").says("bistånd skola")
+    assert conversation.states.load("tg:55").memo["q"] == "bistånd skola"
+    RetentionJob(db_engine, days=90).purge(NOW + timedelta(days=91))
+    state = conversation.states.load("tg:55")
+    assert "q" not in state.memo and state.locale == "sv"

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
 
 class ResidentStateRow(SQLModel, table=True):
@@ -26,3 +26,20 @@ class ProcessedEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)  # e.g. "tg:u:123456"
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+
+
+# Memo keys holding a resident's own words (the last question, a question asked before the
+# language was chosen): kept only for feedback, and blanked by the retention job.
+TEXT_MEMO_KEYS = ("q", "pending")
+
+
+def purge_before(session: Session, cutoff: datetime) -> int:
+    """Retention hook: drop residents' words from state not touched since `cutoff`."""
+    touched = 0
+    rows = session.exec(select(ResidentStateRow).where(ResidentStateRow.updated_at < cutoff))
+    for row in rows:
+        if any(k in (row.memo or {}) for k in TEXT_MEMO_KEYS):
+            row.memo = {k: v for k, v in row.memo.items() if k not in TEXT_MEMO_KEYS}
+            session.add(row)
+            touched += 1
+    return touched

@@ -65,7 +65,7 @@ def test_the_menu_button_shows_the_note_in_the_residents_language(setup):
     ana.presses("Svenska")
     ana.command("menu")
     ana.presses("Integritet")
-    assert "Din integritet" in ana.said
+    assert "Om din integritet" in ana.said
     ana.presses("Vad som sparas om mig")
     assert "Det här sparar samvag om dig" in ana.said
     ana.presses("Radera mina uppgifter")

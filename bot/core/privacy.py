@@ -115,7 +115,7 @@ class PrivacyFlow:
         """The short privacy note, also shown at first contact."""
         _ = ctx._
         return _(
-            "**Your privacy.** samvag is a service of the municipality. We keep as little as "
+            "**About your privacy**\n\nsamvag is a service of the municipality. We keep as little as "
             "possible: your language and where you are in the conversation; questions the bot "
             "could not answer, with personal identity numbers, phone numbers and e-mail "
             "addresses removed; messages you send to a bridge-builder; appointment requests. "

@@ -27,10 +27,8 @@ SECRET_TEXT = "var kan jag hitta blanketten för bostadsbidrag"
 def seed(engine) -> None:
     a = SqlAnalytics(engine)
     loc = {r: ("sv" if i < 8 else "ro" if i < 11 else "en") for i, r in enumerate(CHAT_IDS)}
-    for r in CHAT_IDS:  # 12 conversations in September
+    for r in CHAT_IDS:  # 12 first contacts in September
         a.record(kind="conversation_start", resident=r, locale=loc[r], now=SEPT)
-    for r in CHAT_IDS[:3]:  # 3 in October
-        a.record(kind="conversation_start", resident=r, locale=loc[r], now=OCT)
     for i in range(20):
         r = CHAT_IDS[i % 8]
         a.record(
@@ -193,8 +191,10 @@ def test_small_counts_rule():
 
 def test_exact_counts(report):
     summary = rows(report, "summary")
-    assert summary["Conversations started"] == ["15"]
+    # One conversation per resident in September (12) and per returning resident in October (11).
+    assert summary["Conversations"] == ["23"]
     assert summary["Residents (distinct, never listed)"] == ["12"]
+    assert summary["Of them, first contact in this period"] == ["12"]
     assert summary["Questions asked in own words or topics opened"] == ["39"]  # 23 + 7 + 9
     assert summary["Answers given"] == ["23"]
     assert summary["Suggestions offered"] == ["7"]
@@ -205,11 +205,11 @@ def test_exact_counts(report):
 
     assert rows(report, "by_month") == {
         "2026-09": ["12", "12", "27", "6"],
-        "2026-10": ["<5", "11", "12", "0"],
+        "2026-10": ["11", "11", "12", "0"],
     }
     by_lang = rows(report, "by_language")
-    assert by_lang["Svenska (sv)"] == ["11", "8", "35"]
-    assert by_lang["Română (ro)"] == ["<5", "<5", "<5"]
+    assert by_lang["Svenska (sv)"] == ["16", "8", "35"]
+    assert by_lang["Română (ro)"] == ["6", "<5", "<5"]
     assert by_lang["English (en)"] == ["<5", "<5", "0"]
 
     assert rows(report, "by_category") == {
@@ -257,7 +257,7 @@ def test_no_personal_data_in_any_format(report):
 
 def test_formats(report):
     md = render_md(report)
-    assert "| Conversations started | 15 |" in md
+    assert "| Conversations | 23 |" in md
     parsed = list(csv.DictReader(io.StringIO(render_csv(report))))
     assert {
         "section": "summary",
@@ -275,14 +275,14 @@ def test_formats(report):
 
 def test_small_bars_are_not_drawn(report):
     page = render_html(report)
-    chart = page.split("<h2>By month</h2>")[1].split("</svg>")[0]
-    assert chart.count("<rect") == 1  # September's 12; October's <5 is text only
+    chart = page.split("<h2>By language</h2>")[1].split("</svg>")[0]
+    assert chart.count("<rect") == 2  # Swedish 16 and Romanian 6; English's <5 is text only
     assert "&lt;5" in chart
 
 
 def test_empty_period(db_engine):
     empty = collect(db_engine, date(2020, 1, 1), date(2020, 1, 31))
-    assert rows(empty, "summary")["Conversations started"] == ["0"]
+    assert rows(empty, "summary")["Conversations"] == ["0"]
     assert "<svg" not in render_html(empty)
 
 

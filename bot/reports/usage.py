@@ -16,7 +16,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,8 @@ from bot.reports import SMALL, as_utc, local_bounds, percent, shown
 
 Value = int | str  # an int is a count ("<5" rule applies); a str is already formatted
 QUESTION_KINDS = ("answered", "suggested", "not_found")
+# A resident's events with no pause longer than this are one conversation.
+SESSION_GAP = timedelta(minutes=30)
 
 
 @dataclass(slots=True)
@@ -86,6 +88,21 @@ def _months(start: date, end: date) -> list[str]:
         out.append(f"{y:04d}-{m:02d}")
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return out
+
+
+def _conversation_starts(events: list) -> list:
+    """The first event of each conversation (events of one resident without a long pause)."""
+    starts, last = [], {}
+    mine = sorted(
+        (r for r in events if r["resident_hash"]),
+        key=lambda r: (r["resident_hash"], as_utc(r["at"])),
+    )
+    for r in mine:
+        at, who = as_utc(r["at"]), r["resident_hash"]
+        if who not in last or at - last[who] > SESSION_GAP:
+            starts.append(r)
+        last[who] = at
+    return starts
 
 
 def _handoffs(engine: Engine, lo: datetime, hi: datetime, zone: ZoneInfo) -> dict | None:
@@ -172,13 +189,15 @@ def collect(
 
     kinds = Counter(r["kind"] for r in events)
     residents = {r["resident_hash"] for r in events if r["resident_hash"]}
+    starts = _conversation_starts(events)
     handoffs = _handoffs(engine, lo, hi, zone)
     appointments = _appointments(engine, lo, hi)
 
     summary = Section("summary", "Summary", ["count"])
     summary.rows = [
-        ("Conversations started", [kinds["conversation_start"]]),
+        ("Conversations", [len(starts)]),
         ("Residents (distinct, never listed)", [len(residents)]),
+        ("Of them, first contact in this period", [kinds["conversation_start"]]),
         ("Questions asked in own words or topics opened", [sum(kinds[k] for k in QUESTION_KINDS)]),
         ("Answers given", [kinds["answered"]]),
         ("Suggestions offered", [kinds["suggested"]]),
@@ -194,10 +213,10 @@ def collect(
         "by_month", "By month", ["conversations", "residents", "questions"], chart=True
     )
     per_month: dict[str, list] = defaultdict(lambda: [0, set(), 0])
+    for r in starts:
+        per_month[_month(r["at"], zone)][0] += 1
     for r in events:
         slot = per_month[_month(r["at"], zone)]
-        if r["kind"] == "conversation_start":
-            slot[0] += 1
         if r["resident_hash"]:
             slot[1].add(r["resident_hash"])
         if r["kind"] in QUESTION_KINDS:
@@ -215,9 +234,10 @@ def collect(
         "by_language", "By language", ["conversations", "residents", "questions"], chart=True
     )
     per_lang: dict[str, list] = defaultdict(lambda: [0, set(), 0])
+    for r in starts:
+        per_lang[r["locale"]][0] += 1
     for r in events:
         slot = per_lang[r["locale"]]
-        slot[0] += r["kind"] == "conversation_start"
         if r["resident_hash"]:
             slot[1].add(r["resident_hash"])
         slot[2] += r["kind"] in QUESTION_KINDS

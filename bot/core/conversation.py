@@ -389,10 +389,9 @@ class Conversation:
                   "or talk to a bridge-builder."),
                 [[self._human_button(ctx)], [self._menu_button(ctx)]],
             )]
-        if state.step == "language":
-            chosen = _language_named(text)
-            if chosen is not None:
-                return self._set_language(state, ctx, chosen)
+        chosen = _language_named(text)
+        if chosen is not None:  # "svenska", "Română", "fi": the resident names a language
+            return self._set_language(state, ctx, chosen)
         before: list[Reply] = []
         if not state.memo.get("privacy"):
             before.append(self._privacy_note(state, ctx))
@@ -540,10 +539,10 @@ class Conversation:
         _ = ctx._
         category = self.content.categories[category_id]
         state.memo["cat"] = category_id
-        rows = [
-            [Choice(f"faq:{short_key(e.id)}", _label(self._question(ctx, e.id)))]
-            for e in self.content.entries_in(category_id)
-        ]
+        entries = self.content.entries_in(category_id)
+        # Answers in the resident's own language first; the others are marked with theirs.
+        entries.sort(key=lambda e: ctx.locale not in e.texts)
+        rows = [[Choice(f"faq:{short_key(e.id)}", _label(self._question(ctx, e.id)))] for e in entries]
         rows.append([self._menu_button(ctx)])
         title = escape(f"{category.emoji} {category.name(ctx.locale)}".strip())
         return Reply(_("**{topic}**\n\nChoose a question:").format(topic=title), rows)

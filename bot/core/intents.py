@@ -97,9 +97,11 @@ _WORD = re.compile(r"[\w'-]+")
 
 def fold(text: str) -> str:
     """Lower case without accents or punctuation, single-spaced: 'Hej!!' -> 'hej'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # Compatibility forms first ('𝓐' -> 'A'), then case, then accents.
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(_WORD.findall(bare)).strip("-'")
+    words = (w.strip("-'") for w in _WORD.findall(bare))
+    return " ".join(w for w in words if w)
 
 
 _TABLE: dict[str, Intent] = {fold(p): intent for intent, ps in _PHRASES.items() for p in ps}

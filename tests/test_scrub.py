@@ -22,6 +22,8 @@ IDENTIFIERS = [
     ("född 040229-9879 (skottdag)", "född [personnummer] (skottdag)"),
     ("461231–8883 (med tankstreck)", "[personnummer] (med tankstreck)"),
     ("850312-1234 fel kontrollsiffra", "[personnummer] fel kontrollsiffra"),
+    ("pnr 850312 1231 tack", "pnr [personnummer] tack"),
+    ("19850312 1231", "[personnummer]"),
     # Coordination numbers (samordningsnummer): day + 60.
     ("samordningsnummer 850372-1238", "samordningsnummer [personnummer]"),
     ("7008632411", "[personnummer]"),
@@ -96,6 +98,7 @@ LOOK_ALIKES = [
     "lägenhet nr 1102, våning 3",
     "klockan 14:30",
     "0000-00 00 00 (exempelnummer)",
+    "beställning 900101 2386 och 2 st",  # a space and no valid check digit: two numbers
 ]
 
 

@@ -25,8 +25,8 @@ _CARD = re.compile(
 )
 
 # Swedish personal identity / coordination number: [CC]YYMMDD, then -, + or nothing, then four
-# digits. An en dash counts as "-" because phones autocorrect it.
-_PNR = re.compile(r"(?<![\d])((?:19|20|18)?)(\d{2})(\d{2})(\d{2})([-+\u2013]?)(\d{4})(?![\d])")
+# digits. An en dash counts as "-" because phones autocorrect it; residents also type a space.
+_PNR = re.compile(r"(?<![\d])((?:19|20|18)?)(\d{2})(\d{2})(\d{2})([-+\u2013 ]?)(\d{4})(?![\d])")
 
 # What phone matching must leave alone even when the digits would make a valid number:
 # "09.00-12.00", "0900-1200" (opening hours) and "05-12-2024", "5.12.24" (dates).
@@ -68,10 +68,11 @@ def _personnummer(m: re.Match[str]) -> str:
     century, yy, mm, dd, sep, tail = m.groups()
     if not _valid_birth_date(century, yy, mm, dd):
         return m.group(0)
-    # Bare ten digits are also order, OCR and phone numbers: demand the check digit there.
-    # With a separator or a century the shape alone is telling, and a mistyped check digit
-    # must not let a real number through.
-    if not century and not sep and not luhn_ok(yy + mm + dd + tail):
+    # Bare ten digits (or two numbers after each other) are also order, OCR and phone numbers:
+    # demand the check digit there. With -, + or a century the shape alone is telling, and a
+    # mistyped check digit must not let a real number through.
+    ambiguous = sep == " " or (sep == "" and not century)
+    if ambiguous and not luhn_ok(yy + mm + dd + tail):
         return m.group(0)
     return PERSONNUMMER
 

@@ -83,6 +83,8 @@ async def test_resident_journey_by_webhook_with_secret_and_healthz(fake, tmp_pat
             await journey(fake)
             assert set(fake.webhook_answers) == {200}
             assert not fake.calls_of("getUpdates")
+            await settle(fake)
+            sent = len(fake.sent(ANA.id))
             base = f"http://127.0.0.1:{settings.webhook_port}"
             async with aiohttp.ClientSession() as http:
                 async with http.get(f"{base}/healthz") as r:
@@ -91,7 +93,6 @@ async def test_resident_journey_by_webhook_with_secret_and_healthz(fake, tmp_pat
                 for headers in ({}, {SECRET_HEADER: "wrong"}):
                     async with http.post(f"{base}/tg/hook", json=update, headers=headers) as r:
                         assert r.status == 403
-            sent = len(fake.sent(ANA.id))
             await settle(fake)
             assert len(fake.sent(ANA.id)) == sent  # the forged update was not handled
     finally:
@@ -100,18 +101,26 @@ async def test_resident_journey_by_webhook_with_secret_and_healthz(fake, tmp_pat
 
 async def test_duplicate_update_is_handled_once_in_both_modes(fake, tmp_path):
     settings = settings_for(fake, tmp_path)
-    app = tiny_app(settings, lambda inc: to(inc.resident, Reply("Hello")))
-    update = fake.text_update(ANA, "Hi")
-    async with running(settings, app, channel_options=FAST):
-        await fake.push(update)
-        await fake.push(update)  # polling: the same update id again
-        await fake.wait_for(lambda: fake.sent(ANA.id))
-        await settle(fake)
-    async with running(settings, app, webhook=True, channel_options=FAST):
-        assert await fake.push(update) == 200  # a webhook retry after a restart
-        await settle(fake)
+    app = build_app(settings)
+    update = fake.text_update(ANA, "Hej")
+    group = fake.add_group(-100999, title="Some group", forum=False)
+    group_update = fake.text_update(ANA, "/start", chat=group)
+    try:
+        async with running(settings, app, channel_options=FAST):
+            await fake.push(update)
+            await fake.push(update)  # polling: the same update id again
+            await fake.push(group_update)
+            await fake.push(group_update)
+            await fake.wait_for(lambda: fake.sent(ANA.id) and fake.sent(-100999))
+            await settle(fake)
+        async with running(settings, app, webhook=True, channel_options=FAST):
+            assert await fake.push(update) == 200  # a webhook retry after a restart
+            assert await fake.push(group_update) == 200
+            await settle(fake)
+    finally:
+        app.close()
     assert len(fake.sent(ANA.id)) == 1
-    assert len(app.conversation.seen) == 1
+    assert len(fake.sent(-100999)) == 1
 
 
 async def test_long_answer_is_split_at_paragraphs(fake, tmp_path):

@@ -187,7 +187,7 @@ class TelegramChannel:
         poll_timeout: int = 10,
         member_cache_seconds: float = 300.0,
         outbox_backoff: float = 1.0,
-        core_workers: int = 4,
+        core_workers: int | None = None,
     ) -> None:
         self.settings = settings
         self.app = app
@@ -202,6 +202,9 @@ class TelegramChannel:
         self.poll_timeout = poll_timeout
         self.member_cache_seconds = member_cache_seconds
         self._members: dict[int, tuple[bool, float]] = {}
+        if core_workers is None:
+            # PostgreSQL takes concurrent transactions; SQLite's one writer only adds lock waits.
+            core_workers = 0 if app.engine.dialect.name == "sqlite" else 4
         self._executor = ThreadPoolExecutor(core_workers, "core") if core_workers > 0 else None
         self.application: Application | None = None
         self.sender: TelegramSender | None = None

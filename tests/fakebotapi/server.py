@@ -107,6 +107,9 @@ class FakeBotAPI:
         self._open_callbacks: set[str] = set()
         self.answered_callbacks: list[dict] = []
         self._changed: asyncio.Condition | None = None
+        self.bot_counts: dict[int, int] = {}  # messages the bot sent per chat (cheap to wait on)
+        self._chat_events: dict[int, asyncio.Event] = {}
+        self.record_calls = True  # benchmarks switch the record off to keep memory flat
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self.port: int | None = None
@@ -404,14 +407,16 @@ class FakeBotAPI:
                     else handler(params)
                 )
             call.result = result
-            self.calls.append(call)
+            if self.record_calls:
+                self.calls.append(call)
             await self._notify()
             return web.json_response({"ok": True, "result": result})
         except ApiError as e:
             call.status, call.error = e.code, e.description
             if not call.params:
                 call.params = dict(form)
-            self.calls.append(call)
+            if self.record_calls:
+                self.calls.append(call)
             await self._notify()
             return self._error(e)
 
@@ -531,7 +536,23 @@ class FakeBotAPI:
             if "inline_keyboard" in p["reply_markup"]:
                 msg["reply_markup"] = p["reply_markup"]
         self.messages[(chat["id"], msg["message_id"])] = dict(msg)
+        self.bot_counts[chat["id"]] = self.bot_counts.get(chat["id"], 0) + 1
+        event = self._chat_events.get(chat["id"])
+        if event is not None:
+            event.set()
         return msg
+
+    async def wait_chat(self, chat_id: int, count: int, timeout: float = 10.0) -> None:
+        """Wait until the bot has sent at least `count` messages to a chat."""
+        deadline = time.monotonic() + timeout
+        while self.bot_counts.get(chat_id, 0) < count:
+            event = self._chat_events.setdefault(chat_id, asyncio.Event())
+            event.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"chat {chat_id}: {self.bot_counts.get(chat_id, 0)} of {count} messages")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), left)
 
     def _m_sendMessage(self, p):
         chat = self._chat_for_send(p)

@@ -208,12 +208,13 @@ def test_exact_counts(report):
         "2026-10": ["11", "11", "12", "0"],
     }
     by_lang = rows(report, "by_language")
-    assert by_lang["Svenska (sv)"] == ["16", "8", "35"]
-    assert by_lang["Română (ro)"] == ["6", "<5", "<5"]
+    # A lone "<5" in a column would follow from the total, so the next smallest is hidden too.
+    assert by_lang["Svenska (sv)"] == ["16", "8", "–"]
+    assert by_lang["Română (ro)"] == ["–", "<5", "<5"]
     assert by_lang["English (en)"] == ["<5", "<5", "0"]
 
     assert rows(report, "by_category") == {
-        "Socialtjänst": ["20", "8", "<5"],
+        "Socialtjänst": ["–", "8", "<5"],
         "school": ["<5", "0", "0"],
     }
     assert rows(report, "helpfulness") == {"Yes": ["8"], "No": ["<5"], "Share yes": ["–"]}
@@ -225,6 +226,7 @@ def test_handoffs_ratings_and_appointments(report):
     assert handoffs["Marked urgent"] == ["<5"]
     assert handoffs["Median time to first reply"] == ["35 min"]
     assert handoffs["90th percentile time to first reply"] == ["1 h"]
+    assert rows(report, "handoff_status") == {"closed": ["6"]}
     assert rows(report, "ratings") == {"★★★★★ (5)": ["<5"], "★★★★ (4)": ["<5"], "Average": ["4.7"]}
     assert rows(report, "appointments") == {
         "cancelled": ["<5"],
@@ -276,7 +278,7 @@ def test_formats(report):
 def test_small_bars_are_not_drawn(report):
     page = render_html(report)
     chart = page.split("<h2>By language</h2>")[1].split("</svg>")[0]
-    assert chart.count("<rect") == 2  # Swedish 16 and Romanian 6; English's <5 is text only
+    assert chart.count("<rect") == 1  # Swedish 16; Romanian is hidden, English's <5 is text
     assert "&lt;5" in chart
 
 
@@ -302,3 +304,15 @@ def test_eval_appendix(tmp_path):
     assert lines[0].startswith("Question set: q.csv; 2 questions, 1 with an expected answer")
     assert any(line.startswith("All languages: right answer first 100 %") for line in lines)
     assert eval_appendix([tmp_path / "missing.csv"], pack)[1].startswith("No question set")
+
+
+def test_secondary_suppression():
+    from bot.reports.usage import Section, protect
+
+    section = Section("x", "X", ["a", "b", "c"], additive=(0, 1))
+    section.rows = [("p", [3, 2, 3]), ("q", [9, 7, 50]), ("r", [6, 1, 9])]
+    protect(section)
+    # Column a: one "<5" (3), so the smallest other (6) goes; column b has two "<5", nothing
+    # more; column c is not additive.
+    assert [v for _, v in section.rows] == [[3, 2, 3], [9, 7, 50], ["–", 1, 9]]
+    assert "cannot be worked out" in section.note

@@ -41,6 +41,7 @@ class Section:
     rows: list[tuple[str, list[Value]]] = field(default_factory=list)
     chart: bool = False  # draw the first column as bars (HTML)
     note: str = ""
+    additive: tuple[int, ...] = ()  # columns whose rows add up to a total shown elsewhere
 
 
 @dataclass(slots=True)
@@ -88,6 +89,27 @@ def _months(start: date, end: date) -> list[str]:
         out.append(f"{y:04d}-{m:02d}")
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return out
+
+
+HIDDEN = "–"
+HIDDEN_NOTE = (
+    "– is a count of 5 or more left out, so that a count under 5 cannot be worked out "
+    "from the total."
+)
+
+
+def protect(section: Section) -> None:
+    """Secondary suppression: a lone "<5" in a column that adds up to a published total could
+    be worked out by subtraction, so the smallest other count in that column is hidden too."""
+    for col in section.additive:
+        cells = [(i, v[col]) for i, (_, v) in enumerate(section.rows) if isinstance(v[col], int)]
+        if sum(1 for _, n in cells if 0 < n < SMALL) != 1:
+            continue
+        others = sorted((n, i) for i, n in cells if n >= SMALL)
+        if others:
+            section.rows[others[0][1]][1][col] = HIDDEN
+            if HIDDEN_NOTE not in section.note:
+                section.note = f"{section.note} {HIDDEN_NOTE}".strip()
 
 
 def _conversation_starts(events: list) -> list:
@@ -210,7 +232,11 @@ def collect(
         summary.rows.append(("Appointment requests", [sum(appointments.values())]))
 
     by_month = Section(
-        "by_month", "By month", ["conversations", "residents", "questions"], chart=True
+        "by_month",
+        "By month",
+        ["conversations", "residents", "questions"],
+        chart=True,
+        additive=(0, 2, 3),
     )
     per_month: dict[str, list] = defaultdict(lambda: [0, set(), 0])
     for r in starts:
@@ -231,7 +257,11 @@ def collect(
         by_month.rows.append((month, values))
 
     by_language = Section(
-        "by_language", "By language", ["conversations", "residents", "questions"], chart=True
+        "by_language",
+        "By language",
+        ["conversations", "residents", "questions"],
+        chart=True,
+        additive=(0, 2),
     )
     per_lang: dict[str, list] = defaultdict(lambda: [0, set(), 0])
     for r in starts:
@@ -245,7 +275,11 @@ def collect(
         by_language.rows.append((f"{language_name(loc)} ({loc})", [conv, len(people), questions]))
 
     by_category = Section(
-        "by_category", "Answers by topic", ["answers", "helpful", "not helpful"], chart=True
+        "by_category",
+        "Answers by topic",
+        ["answers", "helpful", "not helpful"],
+        chart=True,
+        additive=(0, 1, 2),
     )
     per_cat: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for r in events:
@@ -278,22 +312,34 @@ def collect(
             ),
             ("90th percentile time to first reply", [_duration(_p90(waits)) if enough else "–"]),
         ]
-        section.rows += [(f"Status: {s}", [n]) for s, n in sorted(handoffs["status"].items())]
         if not enough:
             section.note = "Times are shown only when at least 5 requests were answered."
         sections.append(section)
+        status = Section("handoff_status", "Requests by status", ["count"], additive=(0,))
+        status.rows = [(s, [n]) for s, n in sorted(handoffs["status"].items())]
+        sections.append(status)
         ratings = handoffs["ratings"]
         rated = sum(ratings.values())
-        rating = Section("ratings", "Residents' ratings of the conversation", ["count"], chart=True)
+        rating = Section(
+            "ratings",
+            "Residents' ratings of the conversation",
+            ["count"],
+            chart=True,
+            additive=(0,),
+        )
         rating.rows = [(f"{'★' * k} ({k})", [ratings[k]]) for k in sorted(ratings, reverse=True)]
         if rated >= SMALL:
             mean = sum(k * n for k, n in ratings.items()) / rated
             rating.rows.append(("Average", [f"{mean:.1f}"]))
         sections.append(rating)
     if appointments is not None:
-        section = Section("appointments", "Appointment requests by status", ["count"], chart=True)
+        section = Section(
+            "appointments", "Appointment requests by status", ["count"], chart=True, additive=(0,)
+        )
         section.rows = [(status, [n]) for status, n in sorted(appointments.items())]
         sections.append(section)
+    for section in sections:
+        protect(section)
     return UsageReport(start=start, end=end, generated=now or datetime.now(UTC), sections=sections)
 
 

@@ -197,7 +197,10 @@ class PrivacyFlow:
             return self._ask(ctx)
         out: list[Outbound] = []
         failed = False
-        for holder in self.holders:
+        # The conversation state goes last, and only when everything else is gone: after a
+        # failure the resident is still asked, and "Try again" finishes the job.
+        others = [h for h in self.holders if not isinstance(h, StateHolder)]
+        for holder in others:
             try:
                 out.extend(holder.forget(ctx.resident, ctx.now))
             except Exception as exc:  # one broken store must not stop the others; a retry finishes
@@ -209,6 +212,10 @@ class PrivacyFlow:
                     type(exc).__name__,
                 )
                 failed = True
+        if not failed:
+            for holder in self.holders:
+                if isinstance(holder, StateHolder):
+                    out.extend(holder.forget(ctx.resident, ctx.now))
         if failed:
             return out + to(
                 ctx.resident,

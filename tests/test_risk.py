@@ -48,6 +48,14 @@ SIGNALS = [
     ("kamav te merav", Risk.SUICIDE),
     ("O šavo si ando dar", Risk.CHILD),
     ("o savo si ando dar", Risk.CHILD),
+    ("Jag blir slagen hemma", Risk.VIOLENCE),
+    ("han gör mig illa", Risk.VIOLENCE),
+    ("He hurts me when he drinks", Risk.VIOLENCE),
+    ("I just want to end it all", Risk.SUICIDE),
+    ("Mă lovește în fiecare seară", Risk.VIOLENCE),
+    ("mitt barn blev slaget av sin pappa", Risk.CHILD),
+    ("copilul este bătut la școală", Risk.CHILD),
+    ("someone touched my daughter", Risk.CHILD),
     # code-switching: Romani with a Swedish word
     ("Me sem ande bari bibaxt, han slår mig", Risk.VIOLENCE),
 ]
@@ -70,6 +78,10 @@ QUIET = [
     "Sar te rodav buti?",
     "I need help with my killer sudoku app",
     "Jag mår illa",
+    "Det gör ont i ryggen",
+    "My back hurts",
+    "Slagen av ett beslut, vad gör jag nu?",
+    "Ni gör mig glad",
 ]
 
 

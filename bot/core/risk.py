@@ -32,11 +32,11 @@ _PHRASES: dict[Risk, tuple[str, ...]] = {
     Risk.SUICIDE: (
         # sv
         r"sjalvmord\w*", r"ta(r)? livet av mig", r"vill (inte leva|do)", r"orkar inte leva",
-        r"skada(r)? mig sjalv", r"vill inte finnas",
+        r"skada(r)? mig sjalv", r"vill inte finnas", r"orkar inte (mer med )?livet",
         # en
         r"suicid\w*", r"kill(ing)? myself", r"end(ing)? my (own )?life", r"take my (own )?life",
         r"(want|wanna|going) to die", r"(don t|do not|dont) want to (live|be alive)",
-        r"hurt(ing)? myself", r"self harm\w*",
+        r"hurt(ing)? myself", r"self harm\w*", r"end it all", r"no reason to live",
         # fi
         r"itsemurh\w*", r"tapa(n|a)? itseni", r"haluan kuolla", r"en halua (elaa|enaa elaa)",
         r"satuta(n)? itseani",
@@ -50,17 +50,17 @@ _PHRASES: dict[Risk, tuple[str, ...]] = {
     Risk.VIOLENCE: (
         # sv
         r"(slar|slog|sparkar|sparkade|knuffar|stryper|strypte) (mig|oss|barnen|barnet|mitt barn|mina barn|min son|min dotter|min fru|mamma)",
-        r"misshandl\w*", r"valdtakt\w*", r"valdtog\w*", r"valdtagen", r"(utsatt|utsatta) for vald",
+        r"misshandl\w*", r"(blir|blev|blivit) slagen", r"gor (mig|oss|barnen|barnet) illa", r"valdtakt\w*", r"valdtog\w*", r"valdtagen", r"(utsatt|utsatta) for vald",
         r"vald i (nara relationer|hemmet|familjen)", r"valdet", r"sexuella overgrepp", r"overgrepp\w*",
         # en
         r"(beats|beat|beating|hits|hit|hitting|kicks|kicked|punches|punched|slaps|slapped|chokes|choked|strangled) (me|us|my (wife|child|children|kids|kid|son|daughter|mother|mum|mom))",
-        r"abus(e|ed|es|ing|ive)", r"domestic violence", r"violence", r"violent", r"rape(d|s)?",
+        r"abus(e|ed|es|ing|ive)", r"(hurts|hurt|hurting) (me|us)", r"domestic violence", r"violence", r"violent", r"rape(d|s)?",
         r"raping", r"sexual(ly)? assault\w*",
         # fi
         r"vakival\w*", r"(lyo|loi|lyovat|hakkaa|hakkasi|potkii|potki) (minua|meita|lasta|lapsia|lastani|vaimoa)",
-        r"pahoinpi\w*", r"raiska\w*",
+        r"pahoinpi\w*", r"raiska\w*", r"satuttaa (minua|meita|lasta|lapsia)",
         # ro
-        r"(ma|ne|il|o) bate", r"(m|ne|l) a batut", r"bate (copiii|copilul|copiii mei|copilul meu|sotia)",
+        r"(ma|ne|il|o) bate", r"(m|ne|l) a batut", r"(ma|ne|il|o) loveste", r"(m|ne|l) a lovit", r"bate (copiii|copilul|copiii mei|copilul meu|sotia)",
         r"violen\w*", r"abuz(at|ata|ati|eaza|eaza de)\b", r"abuz sexual", r"un viol", r"violat\w*", r"agres(at|ata|ati|iune|eaza)\w*",
         # rmn, rmy
         r"mar(el|ela|ena|en|elas|da|das|dias|dyas|dja|dza|dzas|dine) (man|ma|amen|ame|men|mire|mle|murre|le|la|e cave|e chave|e save|e cavoren|e chavoren|e savoren|me cave|mire cave|mle cave)",
@@ -68,16 +68,16 @@ _PHRASES: dict[Risk, tuple[str, ...]] = {
     ),
     Risk.CHILD: (
         # sv
-        r"barn(et|en)? (ar )?i fara", r"barn(et|en)? far illa", r"(mitt|vart) barn ar inte trygg\w*",
+        r"barn(et|en)? (ar )?i fara", r"barn(et|en)? far illa", r"(mitt barn|barnet|barnen) (blir|blev) slag(en|et|na)", r"(mitt|vart) barn ar inte trygg\w*",
         # en
         r"(child|children|kid|kids|baby|son|daughter) (is |are )?in danger",
         r"hurt(s|ing)? (my |the |our )?(child|children|kids|kid|baby)",
-        r"(child|children|kids|kid|baby) (is |are )?not safe",
+        r"(child|children|kids|kid|baby) (is |are )?not safe", r"touched my (child|son|daughter|kid)",
         # fi
         r"(lapsi|lapset|lapseni|lasta) (on |ovat )?vaarassa", r"lapsi ei ole turvassa",
         # ro
         r"(copil|copilul|copiii|copilul meu|copiii mei) (este |e |sunt )?in pericol",
-        r"copilul (meu )?nu (este|e) in siguranta",
+        r"copilul (meu )?nu (este|e) in siguranta", r"(copilul|copiii) (este |e |sunt )?batut\w*",
         # rmn, rmy
         r"(o |e |mlo |miro |mo )?(cavo|chavo|savo|cave|chave|save|cavoro|chavoro|savoro) (si |isi |sa )?(ano|ando|and o|ande|ki|ko) (dar|pharipe|bibaxt|bilacipe)",
     ),

@@ -64,4 +64,7 @@ def install(settings: Settings, logger: logging.Logger | None = None) -> list[st
     # httpx logs each request URL at INFO, and Telegram URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # PTB logs whole updates (residents' words and names) and API parameters at DEBUG;
+    # LOG_LEVEL=DEBUG is for samvag's own loggers only.
+    logging.getLogger("telegram").setLevel(logging.INFO)
     return secrets

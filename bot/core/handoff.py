@@ -213,6 +213,8 @@ def parse_button(choice: str) -> tuple[str, list[int]] | None:
     parts = choice.split(":")
     if len(parts) < 2 or parts[0] != NAME:
         return None
+    if any(len(p) > 18 for p in parts[2:]):
+        return None  # a forged id too large for the database's integers
     try:
         return parts[1], [int(p) for p in parts[2:]]
     except ValueError:

@@ -411,3 +411,53 @@ def test_a_typed_phone_number_is_taken_and_other_text_is_not(w):
     assert "buttons" in texts(outs) and r.data["step"] == "contact"
     r.say(NOW, "070-111 11 11")
     assert r.data["phone"] == "0701111111" and r.data["step"] == "note"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("2026-12-08 10:00", datetime(2026, 12, 8, 9, 0, tzinfo=UTC)),
+        ("8/12 10:00", datetime(2026, 12, 8, 9, 0, tzinfo=UTC)),
+        ("8.12.2026 kl 10", datetime(2026, 12, 8, 9, 0, tzinfo=UTC)),
+        ("8/1 9.30", datetime(2027, 1, 8, 8, 30, tzinfo=UTC)),  # January means next year
+        ("2027-06-01 10:00", datetime(2027, 6, 1, 8, 0, tzinfo=UTC)),  # summer time
+        ("31/2 10:00", None),
+        ("2026-12-08 24:00", None),
+        ("tomorrow 10", None),
+        ("", None),
+    ],
+)
+def test_staff_typed_times_are_read_in_local_time(typed, expected):
+    from bot.core.appointments import parse_local_time
+
+    assert parse_local_time(typed, now=NOW, tz="Europe/Stockholm") == expected
+
+
+def test_no_text_makes_the_time_parser_raise():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from bot.core.appointments import parse_local_time
+
+    @given(st.text(max_size=40))
+    def check(typed):
+        parse_local_time(typed, now=NOW, tz="Europe/Stockholm")
+
+    check()
+
+
+def test_button_ids_fit_telegram_and_round_trip():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from bot.core.appointments import parse_button, parse_stamp
+
+    @given(st.integers(min_value=1, max_value=10**9 - 1), st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)))
+    def check(appt_id, when):
+        when = when.replace(second=0, microsecond=0, tzinfo=UTC)
+        cid = button("appts", "c", appt_id, stamp(when))
+        assert len(cid.encode()) <= 64
+        action, got_id, raw = parse_button(cid, "appts")
+        assert (action, int(got_id), parse_stamp(raw)) == ("c", appt_id, when)
+
+    check()

@@ -203,8 +203,11 @@ def stamp(dt: datetime) -> str:
 
 
 def parse_stamp(s: str) -> datetime | None:
+    if len(s) != 10 or not s.isdigit():
+        return None
     try:
-        return datetime.strptime(s, "%y%m%d%H%M").replace(tzinfo=UTC)
+        # Always this century: strptime's %y would read "69" as 1969.
+        return datetime.strptime("20" + s, "%Y%m%d%H%M").replace(tzinfo=UTC)
     except ValueError:
         return None
 

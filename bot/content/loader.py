@@ -20,6 +20,8 @@ VOICE_FILE = re.compile(
 )
 CATEGORY_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 MAX_VOICE_BYTES = 1024 * 1024
+# libyaml's safe loader when installed: same results, much faster on thousands of files.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 KNOWN_KEYS = {"question", "alternatives", "keywords", "reviewed", "updated"}
 # Top-level folders that are not FAQ categories (owned by other parts of the bot).
 RESERVED_DIRS = {"activities"}
@@ -102,7 +104,7 @@ class _Loader:
             self.error(path, 1, f"cannot read file: {exc.strerror}")
             return None
         try:
-            return yaml.safe_load(text), text.splitlines()
+            return yaml.load(text, Loader=_YAML_LOADER), text.splitlines()
         except yaml.YAMLError as exc:
             self.error(path, _yaml_line(exc), f"invalid YAML: {getattr(exc, 'problem', exc)}")
             return None
@@ -363,7 +365,7 @@ class _Loader:
             return None
         fm_lines = lines[1:end]
         try:
-            meta = yaml.safe_load("\n".join(fm_lines))
+            meta = yaml.load("\n".join(fm_lines), Loader=_YAML_LOADER)
         except yaml.YAMLError as exc:
             self.error(
                 path,

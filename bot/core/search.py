@@ -9,6 +9,7 @@ searched together; an entry keeps its best locale, the resident's own slightly p
 
 from __future__ import annotations
 
+import heapq
 import math
 from bisect import bisect_left
 from collections import defaultdict
@@ -34,6 +35,9 @@ COMPOUND_PART = 0.5  # a part of a compound word ('stöd' in 'försörjningsstö
 SYNONYM_F = 0.9
 SPLIT_F = 0.9
 HEAD_F = 0.6
+PREFIX_GATE = 4  # a locale is searched only if a query word starts like one of its words
+COMMON_DF = 150  # a term in more entries than this only re-scores candidates rarer terms found
+ALWAYS_SEARCHED = ("sv", "en")  # the content's source languages
 OTHER_LOCALE_F = 0.97
 # Score blend: share of the query explained, cover of one question line, absolute evidence.
 W_QUERY = 0.45
@@ -159,6 +163,7 @@ class _LocaleIndex:
             strengths.append({term: _combine(ws) for term, ws in fields.items()})
             self.qlines.append(lines)
         self.vocab = {term for s in strengths for term in s}
+        self.prefixes = frozenset(w[:PREFIX_GATE] for w in raw_words if w not in self.an.stop)
         self._add_compound_parts(strengths, raw_words)
         n = len(strengths)
         df: dict[str, int] = defaultdict(int)
@@ -173,10 +178,27 @@ class _LocaleIndex:
             for term, w in s.items():
                 self.postings[term].append((i, w))
         self.vocab = set(self.postings)
+        self.strengths = strengths
+        # Strongest entries first, so a common term brings in only its best candidates.
+        for plist in self.postings.values():
+            plist.sort(key=lambda dw: -dw[1])
+        self.common_df = COMMON_DF
         self.sorted_vocab = sorted(self.vocab)
-        self.by_len: dict[int, list[str]] = defaultdict(list)
+        self.by_first_len: dict[tuple[str, int], list[str]] = defaultdict(list)
         for term in self.sorted_vocab:
-            self.by_len[len(term)].append(term)
+            self.by_first_len[(term[0], len(term))].append(term)
+        # Question lines with their terms' weights, for how much of a line a query covers.
+        self.lines: list[list[tuple[tuple[tuple[str, float], ...], float]]] = []
+        for doc_lines in self.qlines:
+            prepared = []
+            for line in doc_lines:
+                weighted = tuple((t, self.idf.get(t, self.unknown_idf)) for t in line)
+                mass = sum(w for _, w in weighted)
+                if mass > 0:
+                    prepared.append((weighted, mass))
+            self.lines.append(prepared)
+        del self.qlines
+        self._near_cache: dict[str, list[tuple[tuple[str, ...], float]]] = {}
         self.single_syn: dict[str, list[tuple[str, ...]]] = defaultdict(list)
         self.multi_syn: list[tuple[tuple[str, ...], list[tuple[str, ...]]]] = []
         for key, targets in synonyms.items():
@@ -194,12 +216,15 @@ class _LocaleIndex:
 
     def _add_compound_parts(self, strengths: list[dict[str, float]], raw_words: set[str]) -> None:
         """Let a query word find the compounds it is part of ('stöd' -> 'försörjningsstöd')."""
+        memo: dict[str, tuple[str, str] | None] = {}
         for s in strengths:
             extra: dict[str, float] = {}
             for term, w in s.items():
                 if len(term) < 7:
                     continue
-                split = self._split(term, raw_words)
+                if term not in memo:
+                    memo[term] = self._split(term, raw_words)
+                split = memo[term]
                 if split:
                     for part in split:
                         extra[part] = max(extra.get(part, 0.0), w * COMPOUND_PART)
@@ -300,14 +325,22 @@ class _LocaleIndex:
         return self.idf.get(term, self.unknown_idf)
 
     def _near(self, s: str) -> list[tuple[tuple[str, ...], float]]:
-        """Known terms close to an unknown one: typos, other endings, compounds."""
+        """Known terms close to an unknown one: typos, other endings, compounds (cached)."""
+        hit = self._near_cache.get(s)
+        if hit is None:
+            hit = self._near_uncached(s)
+            if len(self._near_cache) < 100_000:
+                self._near_cache[s] = hit
+        return hit
+
+    def _near_uncached(self, s: str) -> list[tuple[tuple[str, ...], float]]:
         found: list[tuple[tuple[str, ...], float]] = []
         n = len(s)
         if n >= 4:
             k = 1 if n <= 7 else 2
             pool: list[str] = []
             for m in range(n - k, n + k + 1):
-                pool.extend(self.by_len.get(m, ()))
+                pool.extend(self.by_first_len.get((s[0], m), ()))
             if pool:
                 for cand, dist, _ in process.extract(
                     s, pool, scorer=Levenshtein.distance, score_cutoff=k, limit=3
@@ -346,7 +379,7 @@ class _LocaleIndex:
             if cand != s and len(cand) - n <= max(3, n * 2 // 3):
                 found.append(((cand,), 0.85 if len(cand) - n <= 3 else 0.75))
             i += 1
-            if len(found) > 8:
+            if len(found) >= 3:
                 break
         for cut in range(max(5, (n * 3 + 4) // 5), n):
             if s[:cut] in self.vocab:
@@ -360,21 +393,45 @@ class _LocaleIndex:
             return []
         acc: dict[int, float] = defaultdict(float)
         qterms: dict[str, float] = {}
-        for c in concepts:
+        postings = self.postings
+        strengths = self.strengths
+        common = self.common_df
+        # Rare concepts first: they bring the candidates; common terms only add to those.
+        for c in sorted(concepts, key=lambda c: -c.idf):
             best: dict[int, float] = {}
+            bget = best.get
             for terms, f in c.variants:
                 for t in terms:
                     if f > qterms.get(t, 0.0):
                         qterms[t] = f
                 if len(terms) == 1:
-                    for d, w in self.postings.get(terms[0], ()):
+                    plist = postings.get(terms[0], ())
+                    if len(plist) > common:
+                        if acc:
+                            t0 = terms[0]
+                            for d in acc:
+                                w = strengths[d].get(t0)
+                                if w and f * w > bget(d, 0.0):
+                                    best[d] = f * w
+                            continue
+                        plist = plist[:common]
+                    for d, w in plist:
                         v = f * w
-                        if v > best.get(d, 0.0):
+                        if v > bget(d, 0.0):
                             best[d] = v
                 else:
                     part: dict[int, float] = defaultdict(float)
                     for t in terms:
-                        for d, w in self.postings.get(t, ()):
+                        plist = postings.get(t, ())
+                        if len(plist) > common:
+                            if acc:
+                                for d in acc:
+                                    w = strengths[d].get(t)
+                                    if w:
+                                        part[d] += w
+                                continue
+                            plist = plist[:common]
+                        for d, w in plist:
                             part[d] += w
                     for d, w in part.items():
                         v = f * w / len(terms)
@@ -382,17 +439,19 @@ class _LocaleIndex:
                             best[d] = v
             for d, v in best.items():
                 acc[d] += c.idf * v
-        ranked = sorted(acc.items(), key=lambda kv: -kv[1])[: top * 2]
+        ranked = heapq.nlargest(top * 2, acc.items(), key=lambda kv: kv[1])
         out = []
         for d, a in ranked:
             qcov = a / total
             dcov = 0.0
-            for line in self.qlines[d]:
-                if not line:
-                    continue
-                mass = sum(self._idf_of(t) for t in line)
-                hit = sum(self._idf_of(t) * qterms.get(t, 0.0) for t in line)
-                dcov = max(dcov, hit / mass if mass else 0.0)
+            for weighted, mass in self.lines[d]:
+                hit = 0.0
+                for t, w in weighted:
+                    f = qterms.get(t)
+                    if f:
+                        hit += w * f
+                if hit > dcov * mass:
+                    dcov = hit / mass
             ev = 1.0 - math.exp(-a / (self.max_idf * EVIDENCE_K))
             raw = W_QUERY * qcov + W_LINE * dcov * min(1.0, qcov * 2) + W_EVIDENCE * ev
             out.append((self.doc_ids[d], math.sqrt(raw)))  # sqrt spreads the useful low range
@@ -435,7 +494,10 @@ class Matcher:
         if not words:
             return []
         best: dict[str, float] = {}
+        keys = {w[:PREFIX_GATE] for w in words}
         for loc, index in self.indexes.items():
+            if loc != locale and loc not in ALWAYS_SEARCHED and keys.isdisjoint(index.prefixes):
+                continue  # no word of the query looks like this language's words
             factor = 1.0 if loc == locale else OTHER_LOCALE_F
             for entry_id, s in index.score(words, locale):
                 s *= factor

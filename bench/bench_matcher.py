@@ -1,0 +1,152 @@
+"""Matcher speed: latency of one match and queries/s at 100, 1,000 and 20,000 entries, and load time.
+
+Content is scaled synthetically from the shipped content/ (or the folder given as the first
+argument): each copy of an entry gets a new id and a few made-up words, so the vocabulary grows
+with the pack as it would with real entries. Targets: p95 < 1 ms at 1,000 entries, < 10 ms at
+20,000. Run: .venv/bin/python bench/bench_matcher.py [CONTENT_DIR]
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bot.content.loader import load_content  # noqa: E402
+from bot.core.search import Matcher  # noqa: E402
+
+SIZES = (100, 1_000, 20_000)
+QUERIES = 2_000
+SYLLABLES = [
+    "ka",
+    "ro",
+    "mi",
+    "sa",
+    "te",
+    "lu",
+    "ve",
+    "no",
+    "bi",
+    "ja",
+    "pe",
+    "fo",
+    "da",
+    "gu",
+    "ri",
+    "he",
+    "sto",
+    "kra",
+    "mal",
+    "ber",
+]
+
+
+def fake_word(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
+
+
+def write_scaled(src, dest: Path, size: int, rng: random.Random) -> None:
+    """Write a pack of `size` entries built from `src` entries, each copy with made-up words."""
+    base = list(src.entries.values())
+    (dest / "categories.yaml").write_text(
+        (src.root / "categories.yaml").read_text("utf-8"), "utf-8"
+    )
+    if (src.root / "municipality.yaml").is_file():
+        (dest / "municipality.yaml").write_text(
+            (src.root / "municipality.yaml").read_text("utf-8"), "utf-8"
+        )
+    for cat in src.categories:
+        (dest / cat).mkdir(exist_ok=True)
+    for i in range(size):
+        entry = base[i % len(base)]
+        extra = " ".join(fake_word(rng) for _ in range(3))
+        for loc, t in entry.texts.items():
+            alts = "".join(f"\n  - {a!r}" for a in t.alternatives)
+            kws = ", ".join(repr(k) for k in (*t.keywords, extra.split()[0]))
+            text = (
+                f"---\nquestion: {t.question + ' ' + extra if i >= len(base) else t.question!r}\n"
+                + (f"alternatives:{alts}\n" if alts else "")
+                + f"keywords: [{kws}]\n---\n{t.body}\n\n{extra}\n"
+            )
+            (dest / entry.category / f"{entry.id}-{i}.{loc}.md").write_text(text, "utf-8")
+
+
+def queries(src, rng: random.Random) -> list[tuple[str, str]]:
+    """Residents' questions: entries' own lines, mangled (typos, no diacritics), and noise."""
+    out: list[tuple[str, str]] = []
+    lines = [
+        (t.locale, q)
+        for e in src.entries.values()
+        for t in e.texts.values()
+        for q in (t.question, *t.alternatives)
+    ]
+    for _ in range(QUERIES):
+        loc, q = rng.choice(lines)
+        r = rng.random()
+        if r < 0.3:
+            q = q.translate(str.maketrans("åäöÅÄÖ", "aaoAAO"))
+        elif r < 0.5 and len(q) > 6:
+            k = rng.randrange(len(q) - 1)
+            q = q[:k] + q[k + 1 :]
+        elif r < 0.6:
+            q = rng.choice(
+                ["hej", "tack så mycket", "hur förnyar jag mitt pass", "👍", "what time is it"]
+            )
+        elif r < 0.7:
+            q = "Hej, jag har en fråga om min familj och min situation just nu. " + q
+        out.append((loc, q))
+    return out
+
+
+def measure(matcher: Matcher, qs: list[tuple[str, str]]) -> tuple[float, float, float]:
+    for loc, q in qs[:50]:
+        matcher.match(q, loc)  # warm caches like a running bot
+    times = []
+    started = time.perf_counter()
+    for loc, q in qs:
+        t0 = time.perf_counter()
+        matcher.match(q, loc)
+        times.append(time.perf_counter() - t0)
+    total = time.perf_counter() - started
+    times.sort()
+    return statistics.median(times) * 1e3, times[int(len(times) * 0.95)] * 1e3, len(qs) / total
+
+
+def main() -> None:
+    src_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "content"
+    t0 = time.perf_counter()
+    src = load_content(src_dir)
+    base_load = time.perf_counter() - t0
+    rng = random.Random(7)
+    qs = queries(src, rng)
+    print(
+        f"source: {src_dir} ({len(src.entries)} entries, {sum(len(e.texts) for e in src.entries.values())} files), "
+        f"loaded in {base_load * 1e3:.0f} ms; {len(qs)} queries per size\n"
+    )
+    header = f"{'entries':>8} {'files':>7} {'load s':>7} {'index s':>8} {'median ms':>10} {'p95 ms':>8} {'queries/s':>10}"
+    print(header)
+    print("-" * len(header))
+    for size in SIZES:
+        with tempfile.TemporaryDirectory() as tmp:
+            write_scaled(src, Path(tmp), size, rng)
+            t0 = time.perf_counter()
+            content = load_content(Path(tmp))
+            load_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        matcher = Matcher(content)
+        index_s = time.perf_counter() - t0
+        med, p95, qps = measure(matcher, qs)
+        files = sum(len(e.texts) for e in content.entries.values())
+        print(
+            f"{len(content.entries):>8} {files:>7} {load_s:>7.2f} {index_s:>8.2f} {med:>10.3f} {p95:>8.3f} {qps:>10.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

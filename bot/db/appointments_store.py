@@ -174,7 +174,17 @@ class SqlAppointmentStore:
         with session_scope(self.engine) as s:
             return [_to_core(r) for r in staff_appointments(session=s)]
 
-    def confirm(self, appointment_id: int, *, start, handler, handler_name, place, remind_at, now) -> Appointment:
+    def confirm(
+        self,
+        appointment_id: int,
+        *,
+        start: datetime,
+        handler: str,
+        handler_name: str,
+        place: str | None,
+        remind_at: datetime | None,
+        now: datetime,
+    ) -> Appointment:
         with session_scope(self.engine) as s:
             row = confirm_request(
                 appointment_id, start=start, handler=handler, handler_name=handler_name,
@@ -182,7 +192,9 @@ class SqlAppointmentStore:
             )
             return _to_core(row)
 
-    def propose(self, appointment_id: int, *, start, handler, handler_name, now) -> Appointment:
+    def propose(
+        self, appointment_id: int, *, start: datetime, handler: str, handler_name: str, now: datetime
+    ) -> Appointment:
         with session_scope(self.engine) as s:
             row = _locked(appointment_id, session=s)
             _expect(row, Status.REQUESTED)
@@ -201,7 +213,9 @@ class SqlAppointmentStore:
             s.add(row)
             return _to_core(row)
 
-    def decline(self, appointment_id: int, *, reason, handler, handler_name, now) -> Appointment:
+    def decline(
+        self, appointment_id: int, *, reason: str, handler: str, handler_name: str, now: datetime
+    ) -> Appointment:
         with session_scope(self.engine) as s:
             row = _locked(appointment_id, session=s)
             _expect(row, Status.REQUESTED)

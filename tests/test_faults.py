@@ -131,3 +131,24 @@ async def test_killed_mid_appointment_keeps_the_form_and_the_request(fake, tmp_p
         assert await bot.stop() == 0
     finally:
         await bot.close()
+
+
+async def test_a_resident_blocking_the_bot_mid_handoff_closes_the_ticket_with_a_note(fake, tmp_path):
+    from fakebotapi.harness import FAST, settings_for
+
+    from bot.bootstrap import build_app
+    from bot.channels.telegram_run import running
+
+    settings = settings_for(fake, tmp_path)
+    app = build_app(settings)
+    try:
+        async with running(settings, app, channel_options=FAST):
+            await onboard(fake, ANA, "sv")
+            announce = await ask_for_person(fake, ANA)
+            thread, ticket = announce["message_thread_id"], ticket_of(announce)
+            fake.block(ANA.id)
+            await fake.push(fake.blocked_update(ANA))
+            await fake.wait_for(lambda: count_in(in_topic(fake, thread), "blockerat") == 1)
+            assert app.handoff.store.get(ticket).status == "closed"
+    finally:
+        app.close()

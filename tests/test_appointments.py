@@ -461,3 +461,22 @@ def test_button_ids_fit_telegram_and_round_trip():
         assert (action, int(got_id), parse_stamp(raw)) == ("c", appt_id, when)
 
     check()
+
+
+def test_retention_strips_personal_fields_of_old_closed_requests(w, store, db_engine):
+    from bot.db.retention import RetentionJob
+
+    old = request(Resident(w, resident="tg:1"), times=(THU_10,))
+    Resident(w, resident="tg:1").press(NOW, button("appt", "cy", old))
+    met = request(Resident(w, resident="tg:2"), times=(THU_10,))
+    staff_press(w, NOW, button("appts", "c", met, stamp(THU_10)))
+    waiting = request(Resident(w, resident="tg:3"), times=(TUE_10,))
+    job = RetentionJob(db_engine, days=90)
+    job.purge(NOW + timedelta(days=30))
+    assert store.get(old).note == "Bring the school letter"  # not old enough yet
+    job.purge(NOW + timedelta(days=95))
+    for appt_id in (old, met):
+        a = store.get(appt_id)
+        assert a.resident == "forgotten" and a.note is None and a.phone is None
+    assert store.get(met).status == Status.CONFIRMED and store.get(met).topic == "school"
+    assert store.get(waiting).resident == "tg:3"  # still waiting for staff: kept

@@ -19,9 +19,7 @@ from bot.core.appointments import (
     WrongStatus,
 )
 from bot.db.engine import session_scope
-from bot.db.tables.appointments import AppointmentRow
-
-FORGOTTEN = "forgotten"  # the resident key of requests whose resident used /forget
+from bot.db.tables.appointments import FORGOTTEN, AppointmentRow
 
 
 def utc(dt: datetime | None) -> datetime | None:

@@ -45,3 +45,26 @@ class AppointmentRow(SQLModel, table=True):
     reminder_sent_at: datetime | None = _when(default=None)
     created_at: datetime = _when(index=True)
     updated_at: datetime = _when()
+
+
+FORGOTTEN = "forgotten"  # the resident key of requests whose resident is no longer known
+CLOSED = ("declined", "cancelled", "done", "no_show")
+
+
+def purge_before(session, cutoff: datetime) -> int:
+    """Retention: strip who and how-to-reach from requests closed (or met) before `cutoff`."""
+    from sqlalchemy import and_, or_, update
+
+    table = AppointmentRow.__table__
+    stmt = (
+        update(table)
+        .where(
+            table.c.resident != FORGOTTEN,
+            or_(
+                and_(table.c.status.in_(CLOSED), table.c.updated_at < cutoff),
+                and_(table.c.status == "confirmed", table.c.confirmed_start < cutoff),
+            ),
+        )
+        .values(resident=FORGOTTEN, phone=None, note=None, decline_reason=None, contact="chat")
+    )
+    return session.execute(stmt).rowcount or 0

@@ -44,7 +44,7 @@ QUESTIONS = [
 # --- the bot (child process) ----------------------------------------------------------------
 
 
-def run_bot(base_url: str, database_url: str, ready_file: str, webhook_port: int | None) -> None:
+def run_bot(base_url: str, database_url: str, ready_file: str, webhook_port: int | None, stub: bool) -> None:
     from bot.bootstrap import build_app
     from bot.channels.telegram_run import running
     from bot.settings import Settings
@@ -68,7 +68,15 @@ def run_bot(base_url: str, database_url: str, ready_file: str, webhook_port: int
         log_level="WARNING",
         **overrides,
     )
-    app = build_app(settings)
+    if stub:
+        # The channel alone: a conversation that answers at once, to show the channel's ceiling.
+        from fakebotapi.harness import tiny_app
+
+        from bot.core.messages import Reply, to
+
+        app = tiny_app(settings, lambda inc: to(inc.resident, Reply("Answer to your question.")))
+    else:
+        app = build_app(settings)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -80,7 +88,12 @@ def run_bot(base_url: str, database_url: str, ready_file: str, webhook_port: int
             Path(ready_file).write_text("ready")
             await stop.wait()
 
-    asyncio.run(main())
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+
+        cProfile.runctx("asyncio.run(main())", globals(), locals(), os.environ["BENCH_PROFILE"])
+    else:
+        asyncio.run(main())
     app.close()
 
 
@@ -96,7 +109,7 @@ def peak_rss_mb(pid: int) -> tuple[float, float]:
     return values.get("VmRSS:", 0.0), values.get("VmHWM:", 0.0)
 
 
-async def one_run(database_url: str, *, residents: int, questions: int, webhook: bool) -> dict:
+async def one_run(database_url: str, *, residents: int, questions: int, webhook: bool, stub: bool = False) -> dict:
     from fakebotapi import FakeBotAPI, User
     from fakebotapi.harness import free_port
 
@@ -105,7 +118,7 @@ async def one_run(database_url: str, *, residents: int, questions: int, webhook:
     await fake.start()
     ready = Path(tempfile.mkdtemp()) / "ready"
     port = free_port() if webhook else 0
-    cmd = [sys.executable, __file__, "--bot", fake.url, database_url, str(ready), str(port)]
+    cmd = [sys.executable, __file__, "--bot", fake.url, database_url, str(ready), str(port), str(int(stub))]
     child = subprocess.Popen(cmd, cwd=ROOT)
     try:
         deadline = time.monotonic() + 60
@@ -121,7 +134,7 @@ async def one_run(database_url: str, *, residents: int, questions: int, webhook:
             await fake.wait_chat(u.id, 1, timeout=60)
             welcome = fake.sent(u.id)[-1]
             await fake.push(fake.callback_update(u, welcome, "lang:sv"))
-            await fake.wait_chat(u.id, 3, timeout=60)
+            await fake.wait_chat(u.id, 2, timeout=60)
 
         await asyncio.gather(*(onboard(u) for u in users))
         await asyncio.sleep(0.5)
@@ -174,12 +187,13 @@ def pg_database() -> str | None:
 
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--bot":
-        run_bot(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]) or None)
+        run_bot(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]) or None, sys.argv[6] == "1")
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=100)
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--stub-core", action="store_true", help="measure the channel alone")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     dbs = [("SQLite", lambda: f"sqlite:///{tmp / 'bench.db'}")]
@@ -193,9 +207,13 @@ def main() -> int:
                 continue
             if url.startswith("sqlite"):
                 Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-            r = asyncio.run(one_run(url, residents=args.residents, questions=args.questions, webhook=webhook))
+            r = asyncio.run(
+                one_run(url, residents=args.residents, questions=args.questions, webhook=webhook, stub=args.stub_core)
+            )
             rows.append((name, "webhook" if webhook else "polling", r))
-    print(f"\nsamvag on Telegram (fake Bot API on loopback), {args.residents} residents x "
+    core = "stub conversation (channel only)" if args.stub_core else "real conversation and content"
+    print(f"\n{core}")
+    print(f"samvag on Telegram (fake Bot API on loopback), {args.residents} residents x "
           f"{args.questions} questions, rate limiter off, {os.cpu_count()} cores\n")
     print(f"{'database':<11} {'mode':<8} {'updates':>8} {'seconds':>8} {'updates/s':>10} {'RSS MB':>7} {'peak MB':>8}")
     for name, mode, r in rows:

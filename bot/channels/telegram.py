@@ -228,9 +228,10 @@ class TelegramChannel:
             .read_timeout(t)
             .write_timeout(t)
             .pool_timeout(t)
-            .connection_pool_size(128)
+            .connection_pool_size(16)  # httpcore scans its pool per request: small is faster
             .get_updates_read_timeout(self.poll_timeout + t)
             .post_init(self.post_init)
+            .job_queue(None)  # periodic work runs in run_jobs; APScheduler would add a thread
         )
         if not polling:
             builder = builder.updater(None)
@@ -370,6 +371,9 @@ class TelegramChannel:
             self.store.mark_blocked(resident, now=self.clock())
             dropped = self.delivery.store.drop_target(f"r:{resident}")
             log.info("%s blocked the bot (%d queued dropped)", log_id(resident), dropped)
+            handoff = getattr(self.app, "handoff", None)
+            if handoff is not None:  # an open ticket closes, with a note in its topic
+                self.delivery.enqueue(handoff.resident_blocked(resident, self.clock()))
         elif cmu.new_chat_member.status == ChatMemberStatus.MEMBER:
             self.store.unblock(resident)
 

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlparse
 
-from aiohttp import web
 from telegram import Update
 
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel
@@ -33,8 +32,10 @@ STAFF_CHAT_ID for the bridge-builders' forum group. To try samvag without Telegr
 """
 
 
-def webhook_app(channel: TelegramChannel, *, path: str, secret: str) -> web.Application:
+def webhook_app(channel: TelegramChannel, *, path: str, secret: str) -> Any:
     """Our own small webhook server: secret checked, /healthz for the load balancer."""
+    from aiohttp import web  # only webhook mode pays for the server (about 11 MB)
+
     application = channel.application
     assert application is not None
 
@@ -75,7 +76,7 @@ async def running(
     channel = TelegramChannel(settings, app, **(channel_options or {}))
     application = channel.build_application(polling=not webhook)
     stop = asyncio.Event()
-    runner: web.AppRunner | None = None
+    runner: Any = None
     await application.initialize()
     tasks: list[asyncio.Task] = []
     try:
@@ -89,6 +90,8 @@ async def running(
                 if settings.webhook_secret
                 else secrets.token_urlsafe(32)
             )
+            from aiohttp import web
+
             runner = web.AppRunner(webhook_app(channel, path=path, secret=secret), access_log=None)
             await runner.setup()
             site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)

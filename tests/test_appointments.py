@@ -480,3 +480,15 @@ def test_retention_strips_personal_fields_of_old_closed_requests(w, store, db_en
         assert a.resident == "forgotten" and a.note is None and a.phone is None
     assert store.get(met).status == Status.CONFIRMED and store.get(met).topic == "school"
     assert store.get(waiting).resident == "tg:3"  # still waiting for staff: kept
+
+
+def test_resident_and_staff_text_stays_literal_in_the_markup(w):
+    from bot.markup import to_plain
+
+    r = Resident(w)
+    appt_id = request(r, note="**urgent** [click](https://example.org)")
+    card = for_staff(r.last)[0].reply.text
+    assert "**urgent** [click](https://example.org)" in to_plain(card)
+    outs = staff_command(w, NOW, "decline", f"{appt_id} Sorry *all* full", name="[Eva](https://x)")
+    assert "Sorry *all* full" in to_plain(for_resident(outs)[0].reply.text)
+    assert "[Eva](https://x)" in to_plain(texts(for_staff(outs)))

@@ -27,6 +27,7 @@ from bot.core.messages import (
     ToStaff,
 )
 from bot.core.ports import Analytics
+from bot.markup import escape
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +302,7 @@ class Wording:
         if place:
             lines.append(_("Where: {place}").format(place=place))
         if appt.handler_name:
-            lines.append(_("With: {name}").format(name=appt.handler_name))
+            lines.append(_("With: {name}").format(name=escape(appt.handler_name)))
         lines += ["", _("The calendar file below adds the meeting to your phone's calendar."),
                   _("If you cannot come, cancel with /appointments.")]
         ics = appointment_ics(
@@ -478,7 +479,7 @@ class AppointmentFlow:
             _("Contact: {contact}").format(contact=contact),
         ]
         if d.get("note"):
-            lines.append(_("Note: {note}").format(note=d["note"]))
+            lines.append(_("Note: {note}").format(note=escape(d["note"])))
         rows = [
             [Choice(button(FLOW, "ok", v), _("✅ Send request"))],
             [Choice(button(FLOW, "ch", v), _("✏️ Change something"))],
@@ -790,7 +791,7 @@ def staff_card(appt: Appointment, wording: Wording, i18n: I18n, locale: str) -> 
         _("Contact: {contact}").format(contact=contact),
     ]
     if appt.note:
-        lines.append(_("Note: {note}").format(note=appt.note))
+        lines.append(_("Note: {note}").format(note=escape(appt.note)))
     return Outbound(ToStaff(None), Reply("\n".join(lines), staff_buttons(appt, wording, i18n, locale)))
 
 
@@ -913,7 +914,7 @@ class AppointmentStaff:
             return self._say(self._("Request {id} is already {status}; nothing was changed.").format(id=appt.id, status=self._(STATUS_LABELS[exc.status])))
         log.info("appointment %s confirmed", done.id)
         return [
-            *self._say(self._("Request {id} confirmed by {name} for {when}.").format(id=done.id, name=who.first_name, when=self.wording.slot(when, self.locale))),
+            *self._say(self._("Request {id} confirmed by {name} for {when}.").format(id=done.id, name=escape(who.first_name), when=self.wording.slot(when, self.locale))),
             Outbound(ToResident(done.resident), self.wording.outcome_confirmed(done, now)),
         ]
 
@@ -951,7 +952,7 @@ class AppointmentStaff:
             Choice(button(FLOW, "pr", done.id, stamp(when)), _("✖️ No, another time")),
         ]]
         return [
-            *self._say(self._("{name} proposed {when} for request {id}; waiting for the resident.").format(name=who.first_name, when=self.wording.slot(when, self.locale), id=done.id)),
+            *self._say(self._("{name} proposed {when} for request {id}; waiting for the resident.").format(name=escape(who.first_name), when=self.wording.slot(when, self.locale), id=done.id)),
             Outbound(ToResident(done.resident), Reply(text, rows)),
         ]
 
@@ -963,9 +964,9 @@ class AppointmentStaff:
             return self._say(self._("Request {id} is already {status}; nothing was changed.").format(id=appt.id, status=self._(STATUS_LABELS[exc.status])))
         _ = self.i18n.gettext_for(done.locale)
         text = _("We are sorry, but we cannot offer a meeting for your request number {id}.").format(id=done.id)
-        text += "\n" + reason + "\n\n" + _("You are welcome to ask your question here in the chat.")
+        text += "\n" + escape(reason) + "\n\n" + _("You are welcome to ask your question here in the chat.")
         return [
-            *self._say(self._("Request {id} declined by {name}.").format(id=done.id, name=who.first_name)),
+            *self._say(self._("Request {id} declined by {name}.").format(id=done.id, name=escape(who.first_name))),
             Outbound(ToResident(done.resident), Reply(text)),
         ]
 
@@ -1022,12 +1023,12 @@ class AppointmentStaff:
                 rows.append([Choice(button(STAFF, "v", a.id), self._("Handle {id}").format(id=a.id))])
         if upcoming:
             lines += ["", self._("Coming up:")]
-            lines += [f"#{a.id} {self.wording.slot(a.confirmed_start, self.locale)} {a.handler_name or ''}".rstrip() for a in upcoming if a.confirmed_start]
+            lines += [f"#{a.id} {self.wording.slot(a.confirmed_start, self.locale)} {escape(a.handler_name or '')}".rstrip() for a in upcoming if a.confirmed_start]
         if past:
             lines += ["", self._("Took place? Mark them:")]
             for a in past:
                 assert a.confirmed_start is not None
-                lines.append(f"#{a.id} {self.wording.slot(a.confirmed_start, self.locale)} {a.handler_name or ''}".rstrip())
+                lines.append(f"#{a.id} {self.wording.slot(a.confirmed_start, self.locale)} {escape(a.handler_name or '')}".rstrip())
                 rows.append([
                     Choice(button(STAFF, "done", a.id), self._("#{id} done").format(id=a.id)),
                     Choice(button(STAFF, "ns", a.id), self._("#{id} missed").format(id=a.id)),

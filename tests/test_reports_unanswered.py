@@ -195,3 +195,22 @@ def test_an_entry_most_of_the_group_found_unhelpful_is_not_proposed():
     attach_nearest(once, Ranker())
     assert rejected[0].nearest == "swimming-pool"
     assert once[0].nearest == "eviction-risk"  # one unhappy resident is not the group's verdict
+
+
+def test_proposals_never_overwrite_the_content_folder_or_a_stranger(content_dir, tmp_path):
+    content = load_content(content_dir)
+    with pytest.raises(ValueError, match="overlaps"):
+        write_proposals([], content, content_dir.parent)  # its "content" is the real folder
+    with pytest.raises(ValueError, match="overlaps"):
+        write_proposals([], content, content_dir / "money")
+    stranger = tmp_path / "elsewhere"
+    (stranger / "content").mkdir(parents=True)
+    (stranger / "content" / "keep.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(ValueError, match="not an earlier proposal"):
+        write_proposals([], content, stranger)
+    assert (stranger / "content" / "keep.txt").read_text(encoding="utf-8") == "mine"
+    # An earlier proposal of ours is replaced.
+    ours = tmp_path / "ours"
+    write_proposals([], content, ours)
+    write_proposals([], content, ours)
+    assert (ours / "content" / "categories.yaml").exists()

@@ -302,8 +302,14 @@ def propose(groups: list[Group], content: Content, *, min_count: int = 2) -> lis
 
 def write_proposals(proposals: list[Proposal], content: Content, out_dir: Path) -> Path:
     """A full copy of the content folder with the proposals applied, and a patch; returns the patch."""
-    copy = out_dir / "content"
+    copy, root = out_dir / "content", content.root.resolve()
+    target = copy.resolve()
+    if target == root or target.is_relative_to(root) or root.is_relative_to(target):
+        raise ValueError(f"{out_dir} overlaps the content folder; choose another --out")
     if copy.exists():
+        # Only ever replace our own earlier copy, never a folder someone else keeps there.
+        if not (out_dir / "proposals.patch").exists():
+            raise ValueError(f"{copy} exists and is not an earlier proposal; choose another --out")
         shutil.rmtree(copy)
     shutil.copytree(content.root, copy)
     diff: list[str] = []
@@ -366,7 +372,11 @@ def run_unanswered(
         proposals = propose(groups[:limit], content)
         target = out_dir or Path(f"samvag-proposals-{now.strftime('%Y%m%d')}")
         target.mkdir(parents=True, exist_ok=True)
-        patch = write_proposals(proposals, content, target)
+        try:
+            patch = write_proposals(proposals, content, target)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         print(
             f"{len(proposals)} proposed file changes, nothing applied. Review them in "
             f"{target / 'content'} (a full copy; `samvag content check {target / 'content'}`) "

@@ -230,6 +230,13 @@ def mention(member: StaffMember) -> str:
     return name
 
 
+def own_language(locale: str) -> str:
+    """The language's name inside a sentence of that language ("svenska", "English")."""
+    name = language_name(locale)
+    # Swedish, Finnish and Romanian write language names in lower case mid-sentence.
+    return name.lower() if locale in ("sv", "fi", "ro") else name
+
+
 def first_name_only(name: str | None) -> str:
     """The first word of a first name: residents learn no more about a bridge-builder."""
     parts = (name or "").split()
@@ -325,7 +332,7 @@ class HandoffService:
     def _consent(self, ctx: Ctx, area: str | None) -> Reply:
         _ = ctx._
         shared = [
-            _("the language you write in ({language})").format(language=language_name(ctx.locale)),
+            _("the language you write in ({language})").format(language=own_language(ctx.locale)),
         ]
         if area:
             shared.append(_("the topic you were reading about ({topic})").format(topic=escape(area)))
@@ -448,11 +455,11 @@ class HandoffService:
                 name=escape(ticket.assignee_name)))
         elif self._speakers(ticket.locale):
             parts.append(_("Someone who speaks {language} will answer you then.").format(
-                language=language_name(ticket.locale)))
+                language=own_language(ticket.locale)))
         else:
             parts.append(_("No bridge-builder who speaks {language} is registered yet, so the "
                            "answer may come in Swedish or English.").format(
-                language=language_name(ticket.locale)))
+                language=own_language(ticket.locale)))
         parts.append(_("Your messages are kept, and nothing you write is lost. If someone is "
                        "in danger, call 112."))
         return to(ticket.resident, Reply("\n\n".join(parts)))

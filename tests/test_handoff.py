@@ -398,3 +398,13 @@ def test_an_open_ticket_outside_hours_names_the_bridge_builder(world):
     world.now = WED_CLOSED
     text = resident_text(world.says(R1, "hello?"))
     assert "Anna or another bridge-builder" in text and "Thursday" in text
+
+
+def test_a_released_ticket_is_not_announced_twice(world):
+    number = _open(world)
+    world.take(ANNA, "Anna", number)
+    world.later(minutes=40)
+    assert f"handoff:take:{number}" in buttons(
+        world.staff_command(ANNA, "Anna", "release", ticket=number))
+    world.later(minutes=1)
+    assert ReannounceJob(world.service).tick(world.now) == []

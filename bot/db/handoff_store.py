@@ -124,8 +124,9 @@ class SqlHandoffStore:
         return self._update(
             update(HandoffTicket)
             .where(HandoffTicket.id == ticket_id, HandoffTicket.status == OPEN)
+            # Releasing announces the ticket again at once; the job does not repeat that.
             .values(assignee=None, assignee_name=None, status=WAITING, taken_at=None,
-                    reannounced=False)
+                    reannounced=True)
         )
 
     def close(self, ticket_id: int, *, now: datetime, by: str) -> bool:

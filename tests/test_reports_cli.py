@@ -98,3 +98,18 @@ def test_unanswered_command_groups_and_suggests(env):
     assert '6×  sv   "var ligger simhallen, ring [telefon]"' in result.output
     assert "nothing applied" in result.output
     assert (tmp / "p" / "proposals.patch").exists()
+
+
+@pytest.mark.parametrize(
+    "command", [["unanswered"], ["usage", "--from", "2026-01-01", "--to", "2026-01-31"]]
+)
+def test_a_missing_or_unreachable_database_is_a_plain_error(tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    empty = runner.invoke(app, ["report", *command])
+    assert empty.exit_code == 1 and "no samvag tables" in empty.output
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody:secret@127.0.0.1:1/x")
+    gone = runner.invoke(app, ["report", *command])
+    assert gone.exit_code == 1 and "cannot open the database" in gone.output
+    assert "secret" not in gone.output

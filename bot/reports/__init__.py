@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 SMALL = 5  # counts below this are shown as "<5", so no individual can be singled out
 
@@ -35,3 +41,28 @@ def local_bounds(start: date, end: date, tz: str) -> tuple[datetime, datetime]:
     lo = datetime.combine(start, time.min, zone).astimezone(UTC)
     hi = datetime.combine(end + timedelta(days=1), time.min, zone).astimezone(UTC)
     return lo, hi
+
+
+class ReportError(Exception):
+    """A report cannot be made; the message says why, for the command line."""
+
+
+@contextmanager
+def report_engine(url: str) -> Iterator[Engine]:
+    """An engine on a samvag database, or ReportError with a plain reason."""
+    from bot.db.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        try:
+            ready = inspect(engine).has_table("usage_event")
+        except SQLAlchemyError as exc:
+            raise ReportError(f"cannot open the database ({type(exc).__name__})") from None
+        if not ready:
+            raise ReportError("the database has no samvag tables yet: run `samvag db upgrade`")
+        yield engine
+    except SQLAlchemyError as exc:
+        # Never the driver's message: it may quote statement parameters.
+        raise ReportError(f"cannot read the database ({type(exc).__name__})") from None
+    finally:
+        engine.dispose()

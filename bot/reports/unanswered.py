@@ -26,7 +26,7 @@ from bot.content.model import Content
 from bot.core.i18n import language_name
 from bot.core.normalize import Stemmer, words
 from bot.db.tables.stats import UsageEvent
-from bot.reports import as_utc
+from bot.reports import ReportError, as_utc, report_engine
 
 THRESHOLD = 85  # rapidfuzz WRatio (0-100) from which two questions are grouped
 TAKEN_WITHIN = timedelta(minutes=30)  # a suggestion taken this soon answered the question
@@ -340,23 +340,18 @@ def run_unanswered(
     now: datetime | None = None,
 ) -> int:
     """The CLI command."""
-    from sqlalchemy import inspect
-
     from bot.content.loader import ContentError, load_content
     from bot.core.search import Matcher
-    from bot.db.engine import make_engine
     from bot.settings import load_settings
 
     settings = load_settings()
     now = now or datetime.now(UTC)
-    engine = make_engine(settings.database_url)
     try:
-        if not inspect(engine).has_table(UsageEvent.__tablename__):
-            print("error: the database has no samvag tables yet", file=sys.stderr)
-            return 1
-        items = collect(engine, since=now - timedelta(days=days), until=now)
-    finally:
-        engine.dispose()
+        with report_engine(settings.database_url) as engine:
+            items = collect(engine, since=now - timedelta(days=days), until=now)
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     groups = cluster(items)
     content = None
     try:

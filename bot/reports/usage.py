@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from bot.core.i18n import language_name
 from bot.db.tables.stats import UsageEvent
-from bot.reports import SMALL, as_utc, local_bounds, percent, shown
+from bot.reports import SMALL, ReportError, as_utc, local_bounds, percent, report_engine, shown
 
 Value = int | str  # an int is a count ("<5" rule applies); a str is already formatted
 QUESTION_KINDS = ("answered", "suggested", "not_found")
@@ -531,7 +531,6 @@ def run_usage(
     """The CLI command: build the report from the configured database and print or write it."""
     import sys
 
-    from bot.db.engine import make_engine
     from bot.settings import PROJECT_ROOT, load_settings
 
     if fmt not in RENDERERS:
@@ -541,15 +540,13 @@ def run_usage(
         print("error: --to is before --from", file=sys.stderr)
         return 2
     settings = load_settings()
-    engine = make_engine(settings.database_url)
+    names = _category_names(settings.content_dir, settings.default_locale)
     try:
-        if not inspect(engine).has_table(UsageEvent.__tablename__):
-            print("error: the database has no samvag tables yet", file=sys.stderr)
-            return 1
-        names = _category_names(settings.content_dir, settings.default_locale)
-        report = collect(engine, start, end, tz=settings.timezone, category_names=names)
-    finally:
-        engine.dispose()
+        with report_engine(settings.database_url) as engine:
+            report = collect(engine, start, end, tz=settings.timezone, category_names=names)
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if with_eval:
         files = questions if questions else sorted((PROJECT_ROOT / "eval").glob("*.csv"))
         report.appendix, report.appendix_note = eval_appendix(files, settings.content_dir)

@@ -106,12 +106,13 @@ def report_usage(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
     questions: Annotated[list[Path] | None, typer.Option("--eval", help="Question set(s) for the appendix.")] = None,
     no_eval: Annotated[bool, typer.Option("--no-eval", help="Leave out the matching appendix.")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="Report language (default: DEFAULT_LOCALE).")] = None,
 ) -> None:
     """Usage statistics for a period; counts under 5 are shown as <5."""
     from bot.reports.usage import run_usage
 
     raise typer.Exit(run_usage(start=start.date(), end=end.date(), fmt=fmt, output=output,
-                               questions=questions, with_eval=not no_eval))
+                               questions=questions, with_eval=not no_eval, lang=lang))
 
 
 @appointments_app.command("export")

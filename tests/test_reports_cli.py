@@ -113,3 +113,24 @@ def test_a_missing_or_unreachable_database_is_a_plain_error(tmp_path, monkeypatc
     gone = runner.invoke(app, ["report", *command])
     assert gone.exit_code == 1 and "cannot open the database" in gone.output
     assert "secret" not in gone.output
+
+
+def test_usage_in_swedish(env):
+    _tmp, day = env
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "usage",
+            "--from",
+            day.isoformat(),
+            "--to",
+            day.isoformat(),
+            "--lang",
+            "sv",
+            "--no-eval",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "## Sammanfattning" in result.output and "| Samtal | 6 |" in result.output
+    assert "Utvärderingen hoppades över" in result.output

@@ -316,3 +316,19 @@ def test_secondary_suppression():
     # more; column c is not additive.
     assert [v for _, v in section.rows] == [[3, 2, 3], [9, 7, 50], ["–", 1, 9]]
     assert "cannot be worked out" in section.note
+
+
+def test_the_report_in_swedish(db_engine):
+    from bot.core.i18n import I18n
+
+    seed(db_engine)
+    _ = I18n().gettext_for("sv")
+    report = collect(db_engine, START, END, now=datetime(2026, 11, 6, tzinfo=UTC), _=_, locale="sv")
+    assert rows(report, "summary")["Samtal"] == ["23"]
+    assert rows(report, "handoff_status") == {"avslutad": ["6"]}
+    assert rows(report, "appointments") == {"avbokad": ["<5"], "bekräftad": ["<5"], "begärd": ["5"]}
+    assert rows(report, "handoffs")["Mediantid till första svar"] == ["35 min"]
+    page = render_html(report)
+    assert '<html lang="sv">' in page and "samvag användning 2026-09-01 – 2026-10-31" in page
+    assert "Antal från 1 till 4 visas som &lt;5" in page
+    assert render_md(report).startswith("# samvag användning")

@@ -14,7 +14,7 @@ import io
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import MetaData, Table, func, inspect, select
 from sqlalchemy.engine import Engine
 
-from bot.core.i18n import language_name
+from bot.core.i18n import N_, language_name
 from bot.db.tables.stats import UsageEvent
 from bot.reports import SMALL, ReportError, as_utc, local_bounds, percent, report_engine, shown
 
@@ -31,6 +31,23 @@ Value = int | str  # an int is a count ("<5" rule applies); a str is already for
 QUESTION_KINDS = ("answered", "suggested", "not_found")
 # A resident's events with no pause longer than this are one conversation.
 SESSION_GAP = timedelta(minutes=30)
+Gettext = Callable[[str], str]
+# Status ids of the handoff and appointment tables, translated when shown.
+STATUS_NAMES = {
+    "waiting": N_("waiting"),
+    "open": N_("open"),
+    "closed": N_("closed"),
+    "requested": N_("requested"),
+    "confirmed": N_("confirmed"),
+    "declined": N_("declined"),
+    "cancelled": N_("cancelled"),
+    "done": N_("done"),
+    "no_show": N_("did not come"),
+}
+
+
+def _untranslated(msgid: str) -> str:
+    return msgid
 
 
 @dataclass(slots=True)
@@ -52,6 +69,8 @@ class UsageReport:
     sections: list[Section]
     appendix: list[str] = field(default_factory=list)  # `samvag eval` lines
     appendix_note: str = ""
+    _: Gettext = _untranslated  # the report's language, for the renderers' fixed texts
+    locale: str = "en"
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -63,15 +82,17 @@ def _reflect(engine: Engine, name: str) -> Table | None:
     return Table(name, MetaData(), autoload_with=engine)
 
 
-def _duration(seconds: float) -> str:
+def _duration(seconds: float, _: Gettext = _untranslated) -> str:
     minutes = round(seconds / 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return _("{m} min").format(m=minutes)
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+        if minutes:
+            return _("{h} h {m} min").format(h=hours, m=minutes)
+        return _("{h} h").format(h=hours)
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
+    return _("{d} d {h} h").format(d=days, h=hours)
 
 
 def _p90(values: list[float]) -> float:
@@ -92,13 +113,13 @@ def _months(start: date, end: date) -> list[str]:
 
 
 HIDDEN = "–"
-HIDDEN_NOTE = (
+HIDDEN_NOTE = N_(
     "– is a count of 5 or more left out, so that a count under 5 cannot be worked out "
     "from the total."
 )
 
 
-def protect(section: Section) -> None:
+def protect(section: Section, note: str = HIDDEN_NOTE) -> None:
     """Secondary suppression: a lone "<5" in a column that adds up to a published total could
     be worked out by subtraction, so the smallest other count in that column is hidden too."""
     for col in section.additive:
@@ -108,8 +129,8 @@ def protect(section: Section) -> None:
         others = sorted((n, i) for i, n in cells if n >= SMALL)
         if others:
             section.rows[others[0][1]][1][col] = HIDDEN
-            if HIDDEN_NOTE not in section.note:
-                section.note = f"{section.note} {HIDDEN_NOTE}".strip()
+            if note not in section.note:
+                section.note = f"{section.note} {note}".strip()
 
 
 def _conversation_starts(events: list) -> list:
@@ -193,8 +214,10 @@ def collect(
     tz: str = "Europe/Stockholm",
     category_names: dict[str, str] | None = None,
     now: datetime | None = None,
+    _: Gettext = _untranslated,
+    locale: str = "en",
 ) -> UsageReport:
-    """Count everything for the report; reads no text column."""
+    """Count everything for the report, labelled in `_`'s language; reads no text column."""
     zone = ZoneInfo(tz)
     lo, hi = local_bounds(start, end, tz)
     names = category_names or {}
@@ -215,26 +238,30 @@ def collect(
     handoffs = _handoffs(engine, lo, hi, zone)
     appointments = _appointments(engine, lo, hi)
 
-    summary = Section("summary", "Summary", ["count"])
+    count = _("count")
+    summary = Section("summary", _("Summary"), [count])
     summary.rows = [
-        ("Conversations", [len(starts)]),
-        ("Residents (distinct, never listed)", [len(residents)]),
-        ("Of them, first contact in this period", [kinds["conversation_start"]]),
-        ("Questions asked in own words or topics opened", [sum(kinds[k] for k in QUESTION_KINDS)]),
-        ("Answers given", [kinds["answered"]]),
-        ("Suggestions offered", [kinds["suggested"]]),
-        ("Suggestions taken", [kinds["suggestion_taken"]]),
-        ("Questions without an answer", [kinds["not_found"]]),
+        (_("Conversations"), [len(starts)]),
+        (_("Residents (distinct, never listed)"), [len(residents)]),
+        (_("Of them, first contact in this period"), [kinds["conversation_start"]]),
+        (
+            _("Questions asked in own words or topics opened"),
+            [sum(kinds[k] for k in QUESTION_KINDS)],
+        ),
+        (_("Answers given"), [kinds["answered"]]),
+        (_("Suggestions offered"), [kinds["suggested"]]),
+        (_("Suggestions taken"), [kinds["suggestion_taken"]]),
+        (_("Questions without an answer"), [kinds["not_found"]]),
     ]
     if handoffs is not None:
-        summary.rows.append(("Requests to talk to a bridge-builder", [handoffs["count"]]))
+        summary.rows.append((_("Requests to talk to a bridge-builder"), [handoffs["count"]]))
     if appointments is not None:
-        summary.rows.append(("Appointment requests", [sum(appointments.values())]))
+        summary.rows.append((_("Appointment requests"), [sum(appointments.values())]))
 
     by_month = Section(
         "by_month",
-        "By month",
-        ["conversations", "residents", "questions"],
+        _("By month"),
+        [_("conversations"), _("residents"), _("questions")],
         chart=True,
         additive=(0, 2, 3),
     )
@@ -248,7 +275,7 @@ def collect(
         if r["kind"] in QUESTION_KINDS:
             slot[2] += 1
     if handoffs is not None:
-        by_month.headers.append("handoffs")
+        by_month.headers.append(_("handoffs"))
     for month in _months(start, end):
         conv, people, questions = per_month[month]
         values: list[Value] = [conv, len(people), questions]
@@ -258,8 +285,8 @@ def collect(
 
     by_language = Section(
         "by_language",
-        "By language",
-        ["conversations", "residents", "questions"],
+        _("By language"),
+        [_("conversations"), _("residents"), _("questions")],
         chart=True,
         additive=(0, 2),
     )
@@ -276,8 +303,8 @@ def collect(
 
     by_category = Section(
         "by_category",
-        "Answers by topic",
-        ["answers", "helpful", "not helpful"],
+        _("Answers by topic"),
+        [_("answers"), _("helpful"), _("not helpful")],
         chart=True,
         additive=(0, 1, 2),
     )
@@ -294,63 +321,85 @@ def collect(
 
     yes = sum(1 for r in events if r["kind"] == "feedback" and r["helpful"] is True)
     no = sum(1 for r in events if r["kind"] == "feedback" and r["helpful"] is False)
-    helpfulness = Section("helpfulness", "Was the answer helpful?", ["count"])
-    helpfulness.rows = [("Yes", [yes]), ("No", [no]), ("Share yes", [percent(yes, yes + no)])]
+    helpfulness = Section("helpfulness", _("Was the answer helpful?"), [count])
+    helpfulness.rows = [
+        (_("Yes"), [yes]),
+        (_("No"), [no]),
+        (_("Share yes"), [percent(yes, yes + no)]),
+    ]
 
     sections = [summary, by_month, by_language, by_category, helpfulness]
     if handoffs is not None:
         waits = handoffs["waits"]
         enough = len(waits) >= SMALL
-        section = Section("handoffs", "Talking to a bridge-builder", ["value"])
+        section = Section("handoffs", _("Talking to a bridge-builder"), [_("value")])
         section.rows = [
-            ("Requests", [handoffs["count"]]),
-            ("Marked urgent", [handoffs["urgent"]]),
-            ("Answered by a bridge-builder", [len(waits)]),
+            (_("Requests"), [handoffs["count"]]),
+            (_("Marked urgent"), [handoffs["urgent"]]),
+            (_("Answered by a bridge-builder"), [len(waits)]),
             (
-                "Median time to first reply",
-                [_duration(statistics.median(waits)) if enough else "–"],
+                _("Median time to first reply"),
+                [_duration(statistics.median(waits), _) if enough else "–"],
             ),
-            ("90th percentile time to first reply", [_duration(_p90(waits)) if enough else "–"]),
+            (
+                _("90th percentile time to first reply"),
+                [_duration(_p90(waits), _) if enough else "–"],
+            ),
         ]
         if not enough:
-            section.note = "Times are shown only when at least 5 requests were answered."
+            section.note = _("Times are shown only when at least 5 requests were answered.")
         sections.append(section)
-        status = Section("handoff_status", "Requests by status", ["count"], additive=(0,))
-        status.rows = [(s, [n]) for s, n in sorted(handoffs["status"].items())]
+        status = Section("handoff_status", _("Requests by status"), [count], additive=(0,))
+        status.rows = [
+            (_(STATUS_NAMES.get(s, s)), [n]) for s, n in sorted(handoffs["status"].items())
+        ]
         sections.append(status)
         ratings = handoffs["ratings"]
         rated = sum(ratings.values())
         rating = Section(
             "ratings",
-            "Residents' ratings of the conversation",
-            ["count"],
+            _("Residents' ratings of the conversation"),
+            [count],
             chart=True,
             additive=(0,),
         )
         rating.rows = [(f"{'★' * k} ({k})", [ratings[k]]) for k in sorted(ratings, reverse=True)]
         if rated >= SMALL:
             mean = sum(k * n for k, n in ratings.items()) / rated
-            rating.rows.append(("Average", [f"{mean:.1f}"]))
+            rating.rows.append((_("Average"), [f"{mean:.1f}"]))
         sections.append(rating)
     if appointments is not None:
         section = Section(
-            "appointments", "Appointment requests by status", ["count"], chart=True, additive=(0,)
+            "appointments",
+            _("Appointment requests by status"),
+            [count],
+            chart=True,
+            additive=(0,),
         )
-        section.rows = [(status, [n]) for status, n in sorted(appointments.items())]
+        section.rows = [(_(STATUS_NAMES.get(s, s)), [n]) for s, n in sorted(appointments.items())]
         sections.append(section)
     for section in sections:
-        protect(section)
-    return UsageReport(start=start, end=end, generated=now or datetime.now(UTC), sections=sections)
+        protect(section, _(HIDDEN_NOTE))
+    return UsageReport(
+        start=start,
+        end=end,
+        generated=now or datetime.now(UTC),
+        sections=sections,
+        _=_,
+        locale=locale,
+    )
 
 
 # -- the eval appendix -------------------------------------------------------------------------------
 
 
-def eval_appendix(questions: Iterable[Path], content_dir: Path) -> tuple[list[str], str]:
+def eval_appendix(
+    questions: Iterable[Path], content_dir: Path, _: Gettext = _untranslated
+) -> tuple[list[str], str]:
     """`samvag eval` figures on the project's question set, as lines; a note when unavailable."""
     files = [p for p in questions if p.is_file()]
     if not files:
-        return [], "No question set was found, so no evaluation was run."
+        return [], _("No question set was found, so no evaluation was run.")
     try:
         from bot.content.loader import load_content
         from bot.matching_cli import EvalResult, evaluate, read_questions
@@ -358,22 +407,32 @@ def eval_appendix(questions: Iterable[Path], content_dir: Path) -> tuple[list[st
         rows = [row for p in files for row in read_questions(p)]
         result: EvalResult = evaluate(rows, load_content(content_dir))
     except Exception as exc:  # the appendix must never cost the report
-        return [], f"The evaluation could not run ({type(exc).__name__})."
+        return [], _("The evaluation could not run ({error}).").format(error=type(exc).__name__)
 
     def pct(t, what):
         v = result.pct(t, what)
         return "–" if v is None else f"{v:.0f} %"
 
     lines = [
-        f"Question set: {', '.join(p.name for p in files)}; {result.total.rows} questions, "
-        f"{result.total.inscope} with an expected answer."
+        _("Question set: {files}; {rows} questions, {inscope} with an expected answer.").format(
+            files=", ".join(p.name for p in files),
+            rows=result.total.rows,
+            inscope=result.total.inscope,
+        )
     ]
     for label, t in [("all", result.total), *sorted(result.by_lang.items())]:
-        name = "All languages" if label == "all" else f"{language_name(label)} ({label})"
+        name = _("All languages") if label == "all" else f"{language_name(label)} ({label})"
         lines.append(
-            f"{name}: right answer first {pct(t, 'top1')}, among the first three "
-            f"{pct(t, 'top3')}, out-of-scope questions declined {pct(t, 'rejection')}, "
-            f"overall {pct(t, 'overall')}"
+            _(
+                "{name}: right answer first {top1}, among the first three {top3}, "
+                "out-of-scope questions declined {rejected}, overall {overall}"
+            ).format(
+                name=name,
+                top1=pct(t, "top1"),
+                top3=pct(t, "top3"),
+                rejected=pct(t, "rejection"),
+                overall=pct(t, "overall"),
+            )
         )
     return lines, ""
 
@@ -385,14 +444,28 @@ def _cell(v: Value) -> str:
     return shown(v) if isinstance(v, int) else v
 
 
-def render_md(report: UsageReport) -> str:
-    out = [
-        f"# samvag usage {report.start.isoformat()} – {report.end.isoformat()}",
-        "",
+def _title(report: UsageReport) -> str:
+    return report._("samvag usage {start} – {end}").format(
+        start=report.start.isoformat(), end=report.end.isoformat()
+    )
+
+
+def _intro(report: UsageReport) -> str:
+    return report._(
         "Counts from 1 to 4 are shown as <5 so that no resident can be singled out. "
-        "Residents are counted, never listed.",
-        "",
-    ]
+        "Residents are counted, never listed."
+    )
+
+
+def _generated(report: UsageReport) -> str:
+    return report._("Generated {time} UTC.").format(
+        time=report.generated.strftime("%Y-%m-%d %H:%M")
+    )
+
+
+def render_md(report: UsageReport) -> str:
+    _ = report._
+    out = [f"# {_title(report)}", "", _intro(report), ""]
     for s in report.sections:
         out += [
             f"## {s.title}",
@@ -407,9 +480,9 @@ def render_md(report: UsageReport) -> str:
         if s.note:
             out += ["", f"_{s.note}_"]
         out.append("")
-    out += ["## Appendix: matching quality (`samvag eval`)", ""]
+    out += [f"## {_('Appendix: matching quality (samvag eval)')}", ""]
     out += [f"- {line}" for line in report.appendix] or [report.appendix_note]
-    out += ["", f"Generated {report.generated.strftime('%Y-%m-%d %H:%M')} UTC.", ""]
+    out += ["", _generated(report), ""]
     return "\n".join(out)
 
 
@@ -472,16 +545,21 @@ def _svg_bars(rows: list[tuple[str, list[Value]]], header: str) -> str:
 
 
 def render_html(report: UsageReport) -> str:
-    title = f"samvag usage {report.start.isoformat()} – {report.end.isoformat()}"
+    _ = report._
+    title = html.escape(_title(report))
+    lead = " ".join(
+        [
+            _intro(report),
+            _("No names, chat ids, phone numbers or message texts are in this report."),
+        ]
+    )
     out = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{html.escape(report.locale)}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-        '<p class="lead">Counts from 1 to 4 are shown as &lt;5 so that no resident can be singled '
-        "out. Residents are counted, never listed. No names, chat ids, phone numbers or message "
-        "texts are part of this report.</p>",
+        f"<title>{title}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{title}</h1>",
+        f'<p class="lead">{html.escape(lead)}</p>',
     ]
     for s in report.sections:
         out.append(f"<section><h2>{html.escape(s.title)}</h2>")
@@ -502,17 +580,14 @@ def render_html(report: UsageReport) -> str:
         if s.note:
             out.append(f'<p class="note">{html.escape(s.note)}</p>')
         out.append("</section>")
-    out.append("<section><h2>Appendix: matching quality (samvag eval)</h2>")
+    out.append(f"<section><h2>{html.escape(_('Appendix: matching quality (samvag eval)'))}</h2>")
     if report.appendix:
         out.append(
             "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in report.appendix) + "</ul>"
         )
     else:
         out.append(f'<p class="note">{html.escape(report.appendix_note)}</p>')
-    out.append(
-        f"</section><footer>Generated {report.generated.strftime('%Y-%m-%d %H:%M')} UTC by "
-        "samvag.</footer></body></html>"
-    )
+    out.append(f"</section><footer>{html.escape(_generated(report))}</footer></body></html>")
     return "\n".join(out)
 
 
@@ -527,10 +602,12 @@ def run_usage(
     output: Path | None = None,
     questions: list[Path] | None = None,
     with_eval: bool = True,
+    lang: str | None = None,
 ) -> int:
     """The CLI command: build the report from the configured database and print or write it."""
     import sys
 
+    from bot.core.i18n import I18n
     from bot.settings import PROJECT_ROOT, load_settings
 
     if fmt not in RENDERERS:
@@ -540,18 +617,29 @@ def run_usage(
         print("error: --to is before --from", file=sys.stderr)
         return 2
     settings = load_settings()
-    names = _category_names(settings.content_dir, settings.default_locale)
+    i18n = I18n(default=settings.default_locale)
+    locale = i18n.resolve(lang or settings.default_locale)
+    _ = i18n.gettext_for(locale)
+    names = _category_names(settings.content_dir, locale)
     try:
         with report_engine(settings.database_url) as engine:
-            report = collect(engine, start, end, tz=settings.timezone, category_names=names)
+            report = collect(
+                engine,
+                start,
+                end,
+                tz=settings.timezone,
+                category_names=names,
+                _=_,
+                locale=locale,
+            )
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if with_eval:
         files = questions if questions else sorted((PROJECT_ROOT / "eval").glob("*.csv"))
-        report.appendix, report.appendix_note = eval_appendix(files, settings.content_dir)
+        report.appendix, report.appendix_note = eval_appendix(files, settings.content_dir, _)
     else:
-        report.appendix_note = "Evaluation skipped (--no-eval)."
+        report.appendix_note = _("Evaluation skipped (--no-eval).")
     text = RENDERERS[fmt](report)
     if output is None:
         sys.stdout.write(text)

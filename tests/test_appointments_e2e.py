@@ -76,11 +76,16 @@ async def with_button(fake: FakeBotAPI, chat: int, prefix: str, *, after: int = 
     return await fake.wait_for(find)
 
 
+def _effects(fake: FakeBotAPI) -> int:
+    return sum(1 for c in fake.calls if c.ok and c.method in ("sendMessage", "editMessageText"))
+
+
 async def press(fake: FakeBotAPI, user: User, chat: int, prefix: str, *, after: int = 0) -> None:
+    """Press a button and wait for the bot's answer to it, as a person reading the chat would."""
     message, data = await with_button(fake, chat, prefix, after=after)
-    answered = len(fake.answered_callbacks)
+    answered, effects = len(fake.answered_callbacks), _effects(fake)
     await fake.push(fake.callback_update(user, message, data))
-    await fake.wait_for(lambda: len(fake.answered_callbacks) > answered)
+    await fake.wait_for(lambda: len(fake.answered_callbacks) > answered and _effects(fake) > effects)
 
 
 async def wait_text(fake: FakeBotAPI, chat: int, needle: str, *, after: int = 0) -> dict:

@@ -24,8 +24,9 @@ from bot.delivery import RetryLater, Transport, Undeliverable
 
 log = logging.getLogger(__name__)
 
-# Telegram allows about 30 messages a second overall; broadcasts keep some room for replies.
-DEFAULT_RATE = 25.0
+# Telegram allows about 30 messages a second overall; a broadcast keeps a third of that free, so
+# residents chatting meanwhile (and Telegram's own retries after a 429) still fit under it.
+DEFAULT_RATE = 20.0
 MAX_ATTEMPTS = 6  # network trouble for one resident: give up on them after this many tries
 
 Render = Callable[[str, dict[str, str], str], Reply]  # (kind, texts, locale) -> the message
@@ -36,7 +37,9 @@ class Pacer:
     """Evenly spaced starts: at most `rate` a second in any window, with a shared pause."""
 
     def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
+        # 2% wider than 1/rate: scheduling jitter of a few milliseconds can then never put
+        # rate + 1 sends into one second.
+        self.interval = 1.02 / rate
         self._next = 0.0
 
     async def wait(self) -> None:
@@ -66,6 +69,7 @@ class Broadcaster:
         concurrency: int = 8,
         batch: int = 100,
         idle: float = 2.0,
+        backoff: float = 1.0,
         on_finished: Callable[[datetime], list[Outbound]] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         epoch: Callable[[], float] = time.time,
@@ -76,6 +80,7 @@ class Broadcaster:
         self.concurrency = concurrency
         self.batch = batch
         self.idle = idle
+        self.backoff = backoff
         self.on_finished = on_finished
         self.clock = clock
         self.epoch = epoch
@@ -143,18 +148,22 @@ class Broadcaster:
         try:
             for row in rows:
                 await sem.acquire()
-                await pacer.wait()
                 if stop.is_set():
                     sem.release()
                     break
                 if not self.store.claim(row.id, now=self.clock()):
                     sem.release()
                     continue
+                await pacer.wait()  # last, so database latency never bunches two sends
                 tasks.append(asyncio.create_task(self._send_one(ann, row, transport, pacer, sem)))
-        finally:
-            # A graceful stop lets the sends in flight finish, so none is left half-known.
-            if tasks:
-                await asyncio.gather(*tasks, return_exceptions=True)
+                await asyncio.sleep(0)  # let it start now, not after the next (blocking) claim
+        except asyncio.CancelledError:
+            for task in tasks:  # killed, not stopped: what is in flight stays 'sending'
+                task.cancel()
+            raise
+        # A graceful stop lets the sends in flight finish, so none is left half-known.
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _send_one(self, ann, row, transport, pacer: Pacer, sem: asyncio.Semaphore) -> None:
         try:
@@ -168,7 +177,7 @@ class Broadcaster:
                     ToResident(row.resident), reply, start=row.progress, on_progress=on_progress
                 )
             except RetryLater as exc:
-                after = exc.after if exc.after is not None else min(60.0, 2.0 ** row.attempts)
+                after = exc.after if exc.after is not None else min(60.0, self.backoff * 2.0**row.attempts)
                 if exc.after is not None:
                     pacer.pause(after)
                 if row.attempts + 1 >= MAX_ATTEMPTS and exc.after is None:

@@ -108,8 +108,11 @@ def test_whole_flow_request_confirm_ics_reminder_cancel(w, store):
         assert w.job.tick(system_clock()) == []
     with time_machine.travel(THU_10 - timedelta(hours=23), tick=False):
         outs = w.job.tick(system_clock())
-        assert len(outs) == 1 and outs[0].target.resident == "tg:1"
-        assert "Thursday, 3 December 2026 at 10:00" in outs[0].reply.text
+        told = for_resident(outs)
+        assert len(told) == 1 and told[0].target.resident == "tg:1"
+        assert "Thursday, 3 December 2026 at 10:00" in told[0].reply.text
+        assert PLACE_EN in told[0].reply.text
+        assert f"Tomorrow: meeting {appt_id} (🏫 Preschool and school)" in texts(for_staff(outs))
         assert w.job.tick(system_clock()) == []
         assert world(store).job.tick(system_clock()) == []
 

@@ -1042,12 +1042,13 @@ class AppointmentStaff:
 
 @dataclass(slots=True)
 class AppointmentReminders:
-    """The day before a confirmed meeting, remind the resident; planned from the database."""
+    """The day before a confirmed meeting, remind the resident and the staff group; from the DB."""
 
     content: Content | ContentSource
     store: AppointmentStore
     i18n: I18n
     tz: str = "Europe/Stockholm"
+    staff_locale: str = "sv"
     name: str = "appointment_reminders"
     wording: Wording = field(init=False)
 
@@ -1066,8 +1067,12 @@ class AppointmentReminders:
                 text += "\n" + _("Where: {place}").format(place=place)
             text += "\n\n" + _("If you cannot come, please cancel with /appointments.")
             out.append(Outbound(ToResident(appt.resident), Reply(text)))
+            s_ = self.i18n.gettext_for(self.staff_locale)
+            out.append(Outbound(ToStaff(None), Reply(s_("⏰ Tomorrow: meeting {id} ({topic}) on {when} with {name}.").format(
+                id=appt.id, topic=self.wording.topic(appt.topic, self.staff_locale),
+                when=self.wording.slot(appt.confirmed_start, self.staff_locale), name=escape(appt.handler_name or "")))))
         if out:
-            log.info("sent %s appointment reminders", len(out))
+            log.info("sent %s appointment reminders", len(out) // 2)
         return out
 
 
@@ -1114,6 +1119,6 @@ def build(
     return (
         AppointmentFlow(content, store, hours, i18n, tz, staff_locale, analytics),
         AppointmentStaff(content, store, hours, i18n, tz, staff_locale),
-        AppointmentReminders(content, store, i18n, tz),
+        AppointmentReminders(content, store, i18n, tz, staff_locale),
     )
 

@@ -51,9 +51,7 @@ def request(r: Resident, now=NOW, times=(THU_10, TUE_10), needs="r", note="Bring
     ok = next(i for i in ids(r.last) if i.startswith("appt:ok:"))
     outs = r.press(now, ok)
     card = for_staff(outs)[0]
-    return int(card.reply.text.split()[-1]) if False else int(
-        next(i for i in ids([card]) if i.startswith("appts:p:")).split(":")[2]
-    )
+    return int(next(i for i in ids([card]) if i.startswith("appts:p:")).split(":")[2])
 
 
 def test_topic_step_offers_every_category_and_something_else(w):

@@ -306,3 +306,53 @@ async def test_postgres_restart_gives_try_again_then_recovers(fake, tmp_path, pg
     finally:
         app.close()
         proxy.close()
+
+
+# --- a fault in the middle of one event -----------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="stores commit per call; one transaction per event "
+                   "(a unit of work shared by the stores) would roll the request back")
+def test_a_fault_between_a_flows_write_and_the_state_save_leaves_no_half_event(tmp_path):
+    """The request is stored, then the resident's state cannot be saved: a retry must not duplicate it."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from sqlalchemy import func
+
+    from bot.core.messages import Incoming, Kind
+    from bot.db.tables.appointments import AppointmentRow
+    from bot.settings import Settings
+
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    app = build_app(Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'b.db'}",
+                             content_dir=Path(__file__).parent / "data" / "pack"), clock=lambda: now)
+    seq = iter(range(1, 999))
+
+    def press(choice: str) -> list:
+        return app.conversation.handle(Incoming(resident="tg:1", language_hint="sv", kind=Kind.CHOICE,
+                                                choice=choice, event_id=f"e{next(seq)}"))
+
+    try:
+        app.conversation.handle(Incoming(resident="tg:1", language_hint="sv", kind=Kind.TEXT,
+                                         text="Hej", event_id="e0"))
+        for choice in ("lang:sv", "go:appt", "appt:t:-", "appt:any", "appt:l:n", "appt:c:chat"):
+            press(choice)
+        out = press("appt:n:-")
+        ok = next(c.id for o in out for row in o.reply.choices for c in row if c.id.startswith("appt:ok:"))
+        armed = {"on": True}
+
+        @event.listens_for(app.engine, "before_cursor_execute")
+        def _lock_once(conn, cursor, statement, params, context, executemany):
+            if armed["on"] and statement.startswith("UPDATE resident_state"):
+                armed["on"] = False
+                raise sqlite3.OperationalError("database is locked")
+
+        with pytest.raises(sa_exc.OperationalError):
+            press(ok)  # the channel answers "try again shortly"
+        press(ok)  # and the resident does
+        with app.engine.connect() as conn:
+            count = conn.execute(select(func.count()).select_from(AppointmentRow)).scalar()
+        assert count == 1, f"{count} requests: one of them was never announced to staff"
+    finally:
+        app.close()

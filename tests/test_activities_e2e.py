@@ -10,12 +10,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from fakebotapi import FakeBotAPI, User
 from fakebotapi.harness import FAST, STAFF_CHAT, settings_for
 from icalendar import Calendar
 
 from bot.bootstrap import build_app
 from bot.channels.telegram_run import running
+from bot.content.activities import ActivityFolder
 from bot.core.ports import ResidentState
 from bot.db.activities_store import SqlActivityStore
 from bot.db.state_store import SqlStateStore
@@ -253,6 +255,32 @@ async def test_proposal_through_telegram_reaches_staff_without_personal_numbers(
         assert "850709" not in (raw[0].text or "")
     finally:
         app.close()
+
+
+async def test_reminder_after_a_clock_jump_and_a_restart(fake, tmp_path, content):
+    settings = settings_for(fake, tmp_path, content_dir=content)
+    app = build_app(settings)
+    try:
+        async with running(settings, app, channel_options=FAST):
+            await choose_language(fake, ANA, "sv")
+            await press(fake, ANA, "go:act")
+            await press(fake, ANA, "act:d:kafe@")
+            await press(fake, ANA, "act:rem:")
+            await new_text(fake, ANA.id, 0, "Jag påminner dig")
+    finally:
+        app.close()
+    (cafe,) = ActivityFolder(content / "activities").refresh().upcoming(datetime.now(UTC), kind="cafe")
+    before = len(fake.sent(ANA.id))
+    with time_machine.travel(cafe.starts - timedelta(hours=23), tick=True):
+        app = build_app(settings)  # a new process after the jump: the reminder is in the database
+        try:
+            async with running(settings, app, channel_options=FAST):
+                reminder = await new_text(fake, ANA.id, before, "Påminnelse")
+                await asyncio.sleep(0.3)
+        finally:
+            app.close()
+    assert "Romskt kafé" in reminder and "kl. 17:00" in reminder
+    assert sum("Påminnelse" in t for t in fake.texts(ANA.id)) == 1
 
 
 async def test_wait_helpers_do_not_leak_tasks():

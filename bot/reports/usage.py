@@ -192,6 +192,21 @@ def _handoffs(engine: Engine, lo: datetime, hi: datetime, zone: ZoneInfo) -> dic
     }
 
 
+def _proposals(engine: Engine, lo: datetime, hi: datetime) -> Counter | None:
+    """Consultation proposals per theme (issue 10), or None without the table."""
+    table = _reflect(engine, "activity_proposal")
+    if table is None or not {"theme", "created_at"} <= set(table.c.keys()):
+        return None
+    c = table.c
+    with engine.connect() as conn:
+        q = (
+            select(c.theme, func.count())
+            .where(c.created_at >= lo, c.created_at < hi)
+            .group_by(c.theme)
+        )
+        return Counter({theme or "other": n for theme, n in conn.execute(q)})
+
+
 def _appointments(engine: Engine, lo: datetime, hi: datetime) -> Counter | None:
     table = _reflect(engine, "appointment")
     if table is None or not {"status", "created_at"} <= set(table.c.keys()):
@@ -237,6 +252,7 @@ def collect(
     starts = _conversation_starts(events)
     handoffs = _handoffs(engine, lo, hi, zone)
     appointments = _appointments(engine, lo, hi)
+    proposals = _proposals(engine, lo, hi)
 
     count = _("count")
     summary = Section("summary", _("Summary"), [count])
@@ -377,6 +393,16 @@ def collect(
             additive=(0,),
         )
         section.rows = [(_(STATUS_NAMES.get(s, s)), [n]) for s, n in sorted(appointments.items())]
+        sections.append(section)
+    if proposals:
+        from bot.core.activities import THEME_NAMES
+
+        section = Section(
+            "proposals", _("Consultation proposals by theme"), [count], chart=True, additive=(0,)
+        )
+        section.rows = [
+            (_(THEME_NAMES.get(t, t)), [n]) for t, n in sorted(proposals.items(), key=lambda kv: -kv[1])
+        ]
         sections.append(section)
     for section in sections:
         protect(section, _(HIDDEN_NOTE))

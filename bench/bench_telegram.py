@@ -156,7 +156,7 @@ async def one_run(database_url: str, *, residents: int, questions: int, webhook:
     finally:
         child.terminate()
         try:
-            child.wait(20)
+            await asyncio.to_thread(child.wait, 20)
         except subprocess.TimeoutExpired:
             child.kill()
         await fake.stop()

@@ -384,3 +384,16 @@ async def test_rate_limit_on_paces_one_chat(fake, tmp_path):
     sends = fake.calls_of("sendMessage")
     assert sends[-1].at - start >= 1.5  # a burst of three, then about one a second
     assert fake.texts(ANA.id) == [f"part {i}" for i in range(5)]
+
+
+@pytest.mark.parametrize("workers", [0, 4])
+async def test_one_chats_updates_are_handled_in_order(fake, tmp_path, workers):
+    settings = settings_for(fake, tmp_path)
+    app = tiny_app(settings, lambda inc: to(inc.resident, Reply(inc.text)))
+    bob = User(5151, "Bob", "en")
+    async with running(settings, app, channel_options={**FAST, "core_workers": workers}):
+        for i in range(40):
+            await fake.push(fake.text_update(ANA if i % 2 else bob, str(i)))
+        await fake.wait_for(lambda: len(fake.sent(ANA.id)) == 20 and len(fake.sent(bob.id)) == 20)
+    assert fake.texts(bob.id) == [str(i) for i in range(0, 40, 2)]
+    assert fake.texts(ANA.id) == [str(i) for i in range(1, 40, 2)]

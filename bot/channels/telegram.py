@@ -33,7 +33,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.telegram_send import SamvagRateLimiter, TelegramSender
+from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_send import (
+    SamvagRateLimiter,
+    TelegramSender,
+    inline_keyboard,
+    render_chunks,
+)
 from bot.core.i18n import N_, I18n, supported_locale
 from bot.core.messages import (
     Contact,
@@ -75,11 +81,12 @@ PRIVACY_COMMANDS = [
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Updates run concurrently, except that one chat's updates keep their order."""
+    """Updates run concurrently, except that one chat's updates run one at a time, in order."""
 
     def __init__(self, max_concurrent_updates: int = 64) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
+        # chat id -> (lock, number of updates holding or waiting for it)
+        self._locks: dict[int, list[Any]] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = 0
@@ -88,12 +95,18 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 key = update.effective_chat.id
             elif update.effective_user is not None:
                 key = update.effective_user.id
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        entry = self._locks.get(key)
+        if entry is None:
+            entry = self._locks[key] = [asyncio.Lock(), 0]
+        entry[1] += 1
         try:
-            async with lock:
+            async with entry[0]:
                 await coroutine
         finally:
-            if not lock.locked() and self._locks.get(key) is lock:
+            # Forget the lock only when no update holds or awaits it: a released lock whose
+            # waiter has not woken yet still looks unlocked, so `locked()` cannot tell.
+            entry[1] -= 1
+            if entry[1] == 0 and self._locks.get(key) is entry:
                 del self._locks[key]
 
     async def initialize(self) -> None:
@@ -224,12 +237,20 @@ class TelegramChannel:
             .base_file_url(self.settings.telegram_base_file_url)
             .rate_limiter(SamvagRateLimiter(limits=self.settings.rate_limit))
             .concurrent_updates(PerChatUpdateProcessor(64))
-            .connect_timeout(t)
-            .read_timeout(t)
-            .write_timeout(t)
-            .pool_timeout(t)
-            .connection_pool_size(16)  # httpcore scans its pool per request: small is faster
-            .get_updates_read_timeout(self.poll_timeout + t)
+            .request(
+                AiohttpRequest(
+                    connection_pool_size=32,
+                    read_timeout=t,
+                    connect_timeout=t,
+                    pool_timeout=t,
+                    write_timeout=t,
+                )
+            )
+            .get_updates_request(
+                AiohttpRequest(
+                    connection_pool_size=1, read_timeout=self.poll_timeout + t, connect_timeout=t
+                )
+            )
             .post_init(self.post_init)
             .job_queue(None)  # periodic work runs in run_jobs; APScheduler would add a thread
         )
@@ -382,8 +403,9 @@ class TelegramChannel:
         err = context.error
         if is_transient(err):
             # A locked SQLite file or a restarting PostgreSQL: expected now and then, no trace.
-            log.warning("database unavailable (%s): the resident is asked to try again",
-                        type(err).__name__)
+            log.warning(
+                "database unavailable (%s): the resident is asked to try again", type(err).__name__
+            )
         else:
             log.error("error handling an update: %s", type(err).__name__, exc_info=err)
         if not isinstance(update, Update) or update.effective_user is None:
@@ -396,8 +418,9 @@ class TelegramChannel:
         reply = Reply(_("Sorry, I could not handle that just now. Please try again in a moment."))
         # Sent directly: the outbox lives in the database, which may be what just failed.
         try:
-            await self.dispatch([Outbound(ToResident(resident), reply)], chat_id=chat.id,
-                                resident=resident)
+            await self.dispatch(
+                [Outbound(ToResident(resident), reply)], chat_id=chat.id, resident=resident
+            )
         except Exception as exc:
             log.warning("could not tell %s to try again: %s", log_id(resident), type(exc).__name__)
 
@@ -513,8 +536,6 @@ class TelegramChannel:
 
     async def _try_edit(self, message: Message, reply: Reply) -> bool:
         """Replace the pressed message with a short text reply; False when it must be sent."""
-        from bot.channels.telegram_send import inline_keyboard, render_chunks
-
         if reply.voice or reply.attachment or reply.copy or reply.request_contact:
             return False
         chunks = render_chunks(reply.text) if reply.text.strip() else []

@@ -259,7 +259,11 @@ class TelegramChannel:
         application = builder.build()
         self.application = application
         self.sender = TelegramSender(
-            application.bot, self.store, staff_chat_id=self.staff_chat_id, clock=self.clock
+            application.bot,
+            self.store,
+            staff_chat_id=self.staff_chat_id,
+            clock=self.clock,
+            on_blocked=self.resident_blocked,
         )
         self.delivery.transport = self.sender
         register_handlers(application, self)
@@ -390,13 +394,17 @@ class TelegramChannel:
         resident = resident_key(cmu.from_user)
         if cmu.new_chat_member.status == ChatMemberStatus.BANNED:
             self.store.mark_blocked(resident, now=self.clock())
-            dropped = self.delivery.store.drop_target(f"r:{resident}")
-            log.info("%s blocked the bot (%d queued dropped)", log_id(resident), dropped)
-            handoff = getattr(self.app, "handoff", None)
-            if handoff is not None:  # an open ticket closes, with a note in its topic
-                self.delivery.enqueue(handoff.resident_blocked(resident, self.clock()))
+            self.resident_blocked(resident)
         elif cmu.new_chat_member.status == ChatMemberStatus.MEMBER:
             self.store.unblock(resident)
+
+    def resident_blocked(self, resident: str) -> None:
+        """The resident blocked the bot: drop what waits for them, close an open handoff."""
+        dropped = self.delivery.store.drop_target(f"r:{resident}")
+        log.info("%s blocked the bot (%d queued dropped)", log_id(resident), dropped)
+        handoff = getattr(self.app, "handoff", None)
+        if handoff is not None:  # an open ticket closes, with a note in its topic
+            self.delivery.enqueue(handoff.resident_blocked(resident, self.clock()))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The one error handler: log without content, and tell a resident to try again."""

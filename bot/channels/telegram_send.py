@@ -273,8 +273,10 @@ class TelegramSender:
         *,
         staff_chat_id: int | None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_blocked: Callable[[str], None] | None = None,
     ) -> None:
         self.bot = bot
+        self.on_blocked = on_blocked
         self.store = store
         self.staff_chat_id = staff_chat_id
         self.clock = clock
@@ -366,9 +368,14 @@ class TelegramSender:
             except RetryAfter as exc:
                 raise RetryLater("flood limit", progress=i, after=retry_after_seconds(exc)) from exc
             except Forbidden as exc:
-                if resident is not None:
+                if resident is not None and not self.store.is_blocked(resident):
                     self.store.mark_blocked(resident, now=self.clock())
                     log.info("%s blocked the bot", log_id(resident))
+                    if self.on_blocked is not None:
+                        try:
+                            self.on_blocked(resident)
+                        except Exception:  # closing a ticket must not hide the block
+                            log.exception("handling a blocked resident failed")
                 raise Undeliverable(f"forbidden: {exc.message}", blocked=True) from exc
             except BadRequest as exc:
                 if _is(exc, "message thread not found", "topic_deleted", "thread not found"):

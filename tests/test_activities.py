@@ -156,6 +156,9 @@ def test_free_text_intents_in_every_language(text, kind, week):
 @pytest.mark.parametrize("text", [
     "Hur söker jag försörjningsstöd?", "kafé", "My child is sick", "Mitä kuuluu?",
     "Jag vill prata med en brobyggare om skolan nästa vecka", "hej",
+    "Vad händer om jag inte betalar hyran?", "Mitä tapahtuu jos en maksa vuokraa?",
+    "Ce se întâmplă dacă nu plătesc chiria?", "Vilka aktiviteter finns på fritids för barnen?",
+    "What happens if I miss the appointment?",
 ])  # fmt: skip
 def test_ordinary_questions_are_not_taken_for_activity_requests(text):
     assert detect(text) is None

@@ -150,16 +150,22 @@ class ActivityStore(Protocol):
 # --- free text -----------------------------------------------------------------------------------
 
 # Folded (lower case, no accents, no apostrophes) phrases, matched on word boundaries.
-_WHATS_ON = (
-    "vad hander", "vad ar pa gang", "vad finns det att gora", "aktiviteter", "evenemang",
-    "kalendarium", "traffar",
-    "whats on", "what is on", "whats happening", "what is happening", "events", "activities",
-    "upcoming",
-    "mita tapahtuu", "tapahtumat", "tapahtumia", "mita on tulossa", "aktiviteetit",
-    "ce se intampla", "activitati", "evenimente", "ce urmeaza",
-    "so kerdjola", "so kerdjol", "so cerdjola", "so cerdjol", "so avela", "so ka ovel", "so ovela",
-    "so si nevo",
+# Strong phrases always mean "what's on"; weak ones ("vad händer", "activities") also start
+# ordinary questions ("Vad händer om jag inte betalar hyran?"), so they count only in a short
+# message or with a time ("i veckan"), and never with "if".
+_STRONG = (
+    "whats on", "what is on", "vad ar pa gang", "vad finns det att gora", "upcoming events",
+    "mita on tulossa", "ce urmeaza", "kalendarium",
 )  # fmt: skip
+_WEAK = (
+    "vad hander", "aktiviteter", "evenemang", "traffar",
+    "whats happening", "what is happening", "events", "activities", "upcoming",
+    "mita tapahtuu", "tapahtumat", "tapahtumia", "aktiviteetit",
+    "ce se intampla", "activitati", "evenimente",
+    "so kerdjola", "so kerdjol", "so cerdjola", "so cerdjol", "so avela", "so ka ovel", "so ovela",
+    "so si nevo", "aktivitetura",
+)  # fmt: skip
+_IF = ("om", "if", "jos", "daca", "ako")
 _KIND_WORDS = {
     "cafe": ("kafe", "kafeet", "cafe", "cafeet", "kahvila", "kahvilaan", "cafenea", "cafeneaua",
              "cafeneua", "kafana", "kafanava", "kafeja"),
@@ -206,13 +212,18 @@ def detect(text: str) -> WhatsOn | None:
     folded = fold(text.replace("'", "").replace("’", ""))
     kind = next((k for k, words in _KIND_WORDS.items() if any(_has(folded, w) for w in words)),
                 None)  # fmt: skip
-    asks = any(_has(folded, p) for p in _WHATS_ON)
     when = any(_has(folded, w) for w in _WHEN_WORDS)
     within = None
     if any(_has(folded, p) for p in _WEEK):
         within = timedelta(days=7)
     elif any(_has(folded, p) for p in _MONTH):
         within = timedelta(days=31)
+    words = folded.split()
+    asks = any(_has(folded, p) for p in _STRONG) or (
+        any(_has(folded, p) for p in _WEAK)
+        and not any(w in _IF for w in words)
+        and (len(words) <= 4 or within is not None)
+    )
     if asks or (kind is not None and (when or within is not None)):
         return WhatsOn(kind, within)
     return None

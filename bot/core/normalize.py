@@ -29,6 +29,7 @@ _DIGRAPHS = (
     ("ʒ", "z"),
 )
 _TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+_JOINERS = re.compile(r"['’\-]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 
 STEMMERS = {
@@ -89,12 +90,16 @@ def words(text: str) -> list[str]:
 def word_parts(text: str) -> list[tuple[str, list[str]]]:
     """Each folded word with the parts it was written with ('a-kassa' -> ('akassa', ['a', 'kassa']))."""
     out: list[tuple[str, list[str]]] = []
-    for m in _TOKEN.finditer(clean(text)):
-        raw = m.group(0)
-        parts = [fold(p) for p in re.split(r"['’\-]", raw) if p]
-        whole = "".join(parts)
-        if whole:
-            out.append((whole, parts if len(parts) > 1 else []))
+    for raw in _TOKEN.findall(clean(text)):
+        if "-" in raw or "'" in raw or "’" in raw:
+            parts = [fold(p) for p in _JOINERS.split(raw) if p]
+            whole = "".join(parts)
+            if whole:
+                out.append((whole, parts if len(parts) > 1 else []))
+        else:
+            whole = fold(raw)
+            if whole:
+                out.append((whole, []))
         if len(out) >= MAX_TOKENS:
             break
     return out

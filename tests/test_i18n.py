@@ -166,3 +166,19 @@ def test_update_adds_new_msgids_to_the_right_domain_never_fuzzy(tmp_path):
     assert "Language: rmy" in text and "Plural-Forms: nplurals=2; plural=(n != 1);" in text
     en = (tmp_path / "locales" / "en" / "LC_MESSAGES" / "samvag.po").read_text(encoding="utf-8")
     assert 'msgid "A brand new message for {name}"\nmsgstr "A brand new message for {name}"' in en
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_every_domain_of_a_locale_agrees_on_plural_forms(locale):
+    # I18n merges the domains of a locale into one catalog with one plural rule, so a domain
+    # that declared another rule would pick the wrong form (Romanian has three forms).
+    catalogs = {}
+    for po in sorted((LOCALES / locale / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as fh:
+            catalogs[po.name] = read_po(fh)
+    rules = {name: c.plural_forms for name, c in catalogs.items()}
+    assert len(set(rules.values())) == 1, rules
+    for name, catalog in catalogs.items():
+        for message in catalog:
+            if message.id and isinstance(message.id, tuple | list):
+                assert len(message.string) == catalog.num_plurals, (name, message.id)

@@ -12,10 +12,11 @@ from bot.matching_cli import EvalResult, evaluate, read_questions
 REPO = Path(__file__).resolve().parents[1]
 SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 
-# The lead sets the final floor for the project's own set; these hold what was measured.
-OWN_OVERALL_FLOOR = 80.0
-# Foreign pack: a little below the figures measured with the default (lexical) matcher.
-FOREIGN_FLOORS = {"overall": 74.0, "top1": 70.0, "top3": 92.0, "rejection": 75.0}
+# Both floors hold the default (lexical) matcher a little below what was measured
+# (own set: 92.3% overall; foreign pack: overall 77.1, top-1 76.2, top-3 97.0, rejection 80.0).
+# The lead sets the final floor for the project's own set.
+OWN_OVERALL_FLOOR = 88.0
+FOREIGN_FLOORS = {"overall": 74.0, "top1": 72.0, "top3": 94.0, "rejection": 75.0}
 
 
 def _own_rows() -> list[dict[str, str]]:

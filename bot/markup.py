@@ -19,6 +19,9 @@ _INLINE = re.compile(
     r"|\*(?P<italic>(?=\S)(?:\\.|[^*])+?(?<=\S))\*"
 )
 _SAFE_SCHEMES = ("http://", "https://", "mailto:", "tel:")
+# A mention of a Telegram user by id (staff announcements name bridge-builders this way so
+# they are notified); nothing but digits may follow.
+_MENTION = re.compile(r"tg://user\?id=\d{1,20}")
 
 
 def _blocks(md: str) -> list[tuple[str, list[str]]]:
@@ -65,7 +68,7 @@ def _inline(text: str, *, esc: Callable[[str], str], wrap: dict[str, Callable[..
         elif m.group("label") is not None:
             label = _inline(m.group("label"), esc=esc, wrap=wrap)
             url = m.group("url")
-            if url.lower().startswith(_SAFE_SCHEMES):
+            if url.lower().startswith(_SAFE_SCHEMES) or _MENTION.fullmatch(url):
                 out.append(wrap["a"](label, url))
             else:
                 out.append(label)  # an unsafe or relative link keeps only its text

@@ -100,3 +100,10 @@ def _plain_without_link_urls(md: str) -> str:
     from bot import markup
 
     return markup._render(md, esc=lambda s: s, wrap={**markup._PLAIN, "a": lambda label, url: label})
+
+
+def test_a_mention_by_user_id_is_a_link_and_other_tg_links_are_not():
+    from bot.markup import to_telegram_html
+
+    assert to_telegram_html("[Ana](tg://user?id=42)") == '<a href="tg://user?id=42">Ana</a>'
+    assert to_telegram_html("[x](tg://resolve?domain=evil)") == "x"

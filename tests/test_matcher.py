@@ -272,3 +272,58 @@ def test_shipped_content_answers_its_own_questions():
                 misses.append((e.id, loc, d.status, [x.entry_id for x in d.candidates]))
     share = 1 - len(misses) / sum(len(e.texts) for e in content.entries.values())
     assert share >= 0.9, misses[:20]
+
+
+class TopicEmbedder:
+    """A hand-made embedder: one dimension per topic word, so similarity is predictable."""
+
+    TOPICS = ("förskol", "bistånd", "kontaktperson", "lov", "arbetsförmedling", "vaccin", "ord")
+
+    def __init__(self):
+        self.queries: list[str] = []
+
+    def _vec(self, text: str) -> list[float]:
+        low = text.lower().replace(
+            "lekis", "förskol"
+        )  # what a model knows and the lexicon does not
+        v = [1.0 if t in low else 0.0 for t in self.TOPICS] + [1.0]
+        n = sum(x * x for x in v) ** 0.5
+        return [x / n for x in v]
+
+    def query(self, texts):
+        self.queries.extend(texts)
+        return [self._vec(t) for t in texts]
+
+    def passage(self, texts):
+        return [self._vec(t) for t in texts]
+
+
+def test_embedding_reranker_blends_meaning_into_the_ranking(content):
+    pytest.importorskip("numpy")
+    lexical = Matcher(content)
+    blended = Matcher(content, embedder=TopicEmbedder())
+    assert blended.reranker is not None
+    # Lexically only "barnet" is known, and it fits two entries; the meaning picks preschool.
+    text = "lekis för barnet"
+    assert {m.entry_id for m in lexical.rank(text, "sv")[:2]} == {"forskola", "vaccination"}
+    assert lexical.rank(text, "sv")[0].entry_id == "vaccination"
+    assert blended.rank(text, "sv")[0].entry_id == "forskola"
+    d = blended.match("hej", "sv")
+    assert not d.answered  # no word in common with any entry: never answered on meaning alone
+
+
+def test_cached_embedder_remembers_content_but_never_residents_messages(tmp_path):
+    pytest.importorskip("numpy")
+    from bot.core.search import _CachedEmbedder
+
+    backend = TopicEmbedder()
+    cached = _CachedEmbedder(backend, cache_dir=str(tmp_path))
+    cached.query(["Vad är en kontaktperson?", "Hur får mitt barn plats i förskolan?"])
+    assert len(backend.queries) == 2
+    again = _CachedEmbedder(backend, cache_dir=str(tmp_path))  # a restart reads the disk cache
+    again.query(["Vad är en kontaktperson?", "Hur får mitt barn plats i förskolan?"])
+    assert len(backend.queries) == 2
+    again.query_uncached(["jag heter Maria och bor på Storgatan 3"])
+    stored = (tmp_path / "samvag").read_bytes() if (tmp_path / "samvag").is_file() else b""
+    stored += b"".join(p.read_bytes() for p in (tmp_path / "samvag").glob("*"))
+    assert b"Maria" not in stored and len(again.memory) == 2

@@ -199,6 +199,7 @@ class _LocaleIndex:
             self.lines.append(prepared)
         del self.qlines
         self._near_cache: dict[str, list[tuple[tuple[str, ...], float]]] = {}
+        self._concept_cache: dict[str, _Concept] = {}
         self.single_syn: dict[str, list[tuple[str, ...]]] = defaultdict(list)
         self.multi_syn: list[tuple[tuple[str, ...], list[tuple[str, ...]]]] = []
         for key, targets in synonyms.items():
@@ -300,26 +301,32 @@ class _LocaleIndex:
             if pos in used or s in seen:
                 continue
             seen.add(s)
-            c = _Concept(idf=0.0)
-            known = s in self.vocab
-            c.variants.append(((s,), 1.0))
-            if not known:
-                c.variants.extend(self._near(s))
-            else:
-                c.variants.extend(self._prefixed(s))
-            for t in self.single_syn.get(s, ()):
-                c.variants.append((t, SYNONYM_F))
-            if known:
-                c.idf = self.idf[s]
-            else:
-                idfs = [
-                    sum(self.idf[x] for x in terms) / len(terms)
-                    for terms, _ in c.variants
-                    if all(x in self.idf for x in terms)
-                ]
-                c.idf = max(idfs) if idfs else self.unknown_idf
+            c = self._concept_cache.get(s)
+            if c is None:
+                c = self._concept(s)
+                if len(self._concept_cache) < 100_000:
+                    self._concept_cache[s] = c
             out.append(c)
         return out
+
+    def _concept(self, s: str) -> _Concept:
+        """One query word with the known terms it may mean, weighted by rarity."""
+        c = _Concept(idf=0.0)
+        known = s in self.vocab
+        c.variants.append(((s,), 1.0))
+        c.variants.extend(self._prefixed(s) if known else self._near(s))
+        for t in self.single_syn.get(s, ()):
+            c.variants.append((t, SYNONYM_F))
+        if known:
+            c.idf = self.idf[s]
+        else:
+            idfs = [
+                sum(self.idf[x] for x in terms) / len(terms)
+                for terms, _ in c.variants
+                if all(x in self.idf for x in terms)
+            ]
+            c.idf = max(idfs) if idfs else self.unknown_idf
+        return c
 
     def _idf_of(self, term: str) -> float:
         return self.idf.get(term, self.unknown_idf)

@@ -94,7 +94,7 @@ def seed(engine) -> None:
     ask("när börjar skolan", resident="tg:32", kind="answered", entry_id="school-start")
     # Too old for --days 30.
     ask("gammal fråga om bostadsbidrag", resident="tg:40", at=NOW - timedelta(days=40))
-    ask("how do I get money for rent", resident="tg:50", locale="en")
+    ask("how do I get money for rent\x1b[2J", resident="tg:50", locale="en")
 
 
 def test_collect_and_cluster(db_engine):
@@ -109,7 +109,7 @@ def test_collect_and_cluster(db_engine):
     assert housing.reasons() == {"not found": 5, "suggestion not taken": 1, "not helpful": 1}
     assert "var ligger simhallen i stan ring mig [telefon]" in swim.examples()
     assert swim.category() == "school"
-    assert english.representative == "how do I get money for rent"
+    assert english.representative == "how do I get money for rent [2J"  # no escape sequence
 
 
 def test_render_and_nearest_entry(db_engine, content_dir):

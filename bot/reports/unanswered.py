@@ -12,6 +12,7 @@ import difflib
 import re
 import shutil
 import sys
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -109,7 +110,10 @@ def collect(engine: Engine, *, since: datetime, until: datetime) -> list[Item]:
             at <= t <= at + TAKEN_WITHIN for t in taken.get(r["resident_hash"] or "", [])
         ):
             continue  # the resident found their answer among the suggestions
-        items.append(Item(r["text"], r["locale"], r["kind"], r["category"], at, r["entry_id"]))
+        # No control characters: the text is printed to a terminal (escape sequences) and
+        # written into YAML.
+        text = "".join(c if unicodedata.category(c) != "Cc" else " " for c in r["text"])
+        items.append(Item(text, r["locale"], r["kind"], r["category"], at, r["entry_id"]))
     return items
 
 
@@ -171,6 +175,8 @@ def render(groups: list[Group], *, days: int, limit: int, content: Content | Non
     out = [
         f"Unanswered questions, last {days} days: {total} in {len(groups)} groups"
         + (f" (the {limit} largest)" if len(groups) > limit else ""),
+        "Identity, phone, e-mail and card numbers are removed, but a resident may have written "
+        "a name: keep this list among the editors.",
         "",
     ]
     if not groups:

@@ -117,3 +117,12 @@ def test_a_broken_database_does_not_raise(tmp_path, caplog):
     analytics.record(kind="not_found", resident="tg:31337", locale="sv", now=NOW, text="hemligt")
     assert "could not record" in caplog.text
     assert "31337" not in caplog.text and "hemligt" not in caplog.text
+
+
+def test_long_text_is_bounded_and_scrubbed(db_engine):
+    analytics = SqlAnalytics(db_engine)
+    text = "hjälp " * 150 + "ring 070-123 45 67 " + "x" * 50_000
+    analytics.record(kind="not_found", resident="tg:1", locale="sv", now=NOW, text=text)
+    [row] = events(db_engine)
+    assert len(row.text) == 1000
+    assert "[telefon]" in row.text and "070" not in row.text

@@ -76,7 +76,11 @@ class SqlAnalytics:
         category: str | None = None,
         helpful: bool | None = None,
     ) -> None:
-        kept = scrub(text.strip())[:MAX_TEXT] if text and keeps_text(kind, helpful) else None
+        kept = None
+        if text and keeps_text(kind, helpful):
+            # Bounded work for any caller; the margin means no identifier is cut in half
+            # within what is kept.
+            kept = scrub(text.strip()[: MAX_TEXT * 3])[:MAX_TEXT]
         event = UsageEvent(
             kind=kind[:32],
             at=now.astimezone(UTC),

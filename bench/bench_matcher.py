@@ -21,7 +21,7 @@ sys.path.insert(0, str(REPO))
 from bot.content.loader import load_content  # noqa: E402
 from bot.core.search import Matcher  # noqa: E402
 
-SIZES = (100, 1_000, 20_000)
+SIZES = tuple(int(x) for x in __import__("os").environ.get("SIZES", "100,1000,20000").split(","))
 QUERIES = 2_000
 SYLLABLES = [
     "ka",

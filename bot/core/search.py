@@ -36,7 +36,7 @@ SYNONYM_F = 0.9
 SPLIT_F = 0.9
 HEAD_F = 0.6
 PREFIX_GATE = 4  # a locale is searched only if a query word starts like one of its words
-COMMON_DF = 150  # a term in more entries than this only re-scores candidates rarer terms found
+COMMON_DF = 64  # a term in more entries than this only re-scores candidates rarer terms found
 ALWAYS_SEARCHED = ("sv", "en")  # the content's source languages
 OTHER_LOCALE_F = 0.97
 # Score blend: share of the query explained, cover of one question line, absolute evidence.

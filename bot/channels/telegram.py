@@ -416,21 +416,27 @@ class TelegramChannel:
             )
         else:
             log.error("error handling an update: %s", type(err).__name__, exc_info=err)
-        if not isinstance(update, Update) or update.effective_user is None:
+        if not isinstance(update, Update):
             return
         chat = update.effective_chat
-        if chat is None or chat.type != ChatType.PRIVATE:
-            return
-        resident = resident_key(update.effective_user)
-        _ = self.i18n.gettext_for(self._locale(resident, update.effective_user.language_code))
-        reply = Reply(_("Sorry, I could not handle that just now. Please try again in a moment."))
-        # Sent directly: the outbox lives in the database, which may be what just failed.
-        try:
-            await self.dispatch(
-                [Outbound(ToResident(resident), reply)], chat_id=chat.id, resident=resident
+        if update.effective_user is not None and chat is not None and chat.type == ChatType.PRIVATE:
+            resident = resident_key(update.effective_user)
+            _ = self.i18n.gettext_for(self._locale(resident, update.effective_user.language_code))
+            reply = Reply(
+                _("Sorry, I could not handle that just now. Please try again in a moment.")
             )
-        except Exception as exc:
-            log.warning("could not tell %s to try again: %s", log_id(resident), type(exc).__name__)
+            # Sent directly: the outbox lives in the database, which may be what just failed.
+            try:
+                await self.dispatch(
+                    [Outbound(ToResident(resident), reply)], chat_id=chat.id, resident=resident
+                )
+            except Exception as exc:
+                log.warning(
+                    "could not tell %s to try again: %s", log_id(resident), type(exc).__name__
+                )
+        # PTB goes on to the next handler group after an error: had the update-id claim failed
+        # (group -1), the update would be handled unclaimed, and so perhaps twice.
+        raise ApplicationHandlerStop
 
     # --- the core ------------------------------------------------------------------------------
 

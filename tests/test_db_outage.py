@@ -179,6 +179,32 @@ async def test_sqlite_locked_mid_handoff_consent_then_retry_opens_one_ticket(fak
         app.close()
 
 
+async def test_an_update_whose_id_cannot_be_claimed_is_not_handled_at_all(fake, tmp_path):
+    """The claim fails, the database is back a moment later: the update must not slip through."""
+    settings = settings_for(fake, tmp_path)
+    app = build_app(settings)
+    try:
+        async with running(settings, app, channel_options=FAST):
+            await onboard(fake, ANA, "sv")
+            armed = {"on": True}
+
+            @event.listens_for(app.engine, "before_cursor_execute")
+            def _fail_claim_once(conn, cursor, statement, params, context, executemany):
+                if armed["on"] and statement.startswith(("INSERT INTO telegram_update", "INSERT INTO processed_event")):
+                    armed["on"] = False
+                    raise sqlite3.OperationalError("database is locked")
+
+            rows = snapshot(app.engine)
+            before = len(fake.sent(ANA.id))
+            await fake.push(fake.text_update(ANA, "Hur söker jag försörjningsstöd?"))
+            told = await fake.wait_for(lambda: fake.texts(ANA.id)[before:])
+            await asyncio.sleep(0.7)
+            assert len(fake.texts(ANA.id)) == before + 1 and TRY_AGAIN["sv"] in told[0]
+            assert snapshot(app.engine) == rows  # the conversation never saw it
+    finally:
+        app.close()
+
+
 # --- PostgreSQL: a restart ---------------------------------------------------------------------
 
 

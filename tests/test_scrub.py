@@ -151,3 +151,28 @@ def test_digit_soup_is_idempotent(text):
 def test_every_real_shaped_personal_number_is_removed(pnr):
     assert "[personnummer]" in scrub(f"mitt nummer {pnr} tack")
     assert pnr[-4:] not in scrub(f"mitt nummer {pnr} tack")
+
+
+def _with_check_digit(body: str) -> str:
+    return next(body + d for d in "0123456789" if luhn_ok(body + d))
+
+
+words_around = st.text(alphabet="abcdefghijklmnopqrstuvwxyzåäö ,.?!", max_size=30)
+
+
+@settings(max_examples=100, deadline=None)
+@given(words_around, st.from_regex(r"07[02369]-?\d{3} ?\d{2} ?\d{2}", fullmatch=True), words_around)
+def test_every_swedish_mobile_number_is_removed(before, phone, after):
+    out = scrub(f"{before} {phone} {after}")
+    assert "[telefon]" in out or "[personnummer]" in out
+    assert phone[-2:] not in out.replace(before, "").replace(after, "")
+
+
+@settings(max_examples=100, deadline=None)
+@given(words_around, st.from_regex(r"4\d{14}", fullmatch=True), words_around)
+def test_every_luhn_valid_card_number_is_removed(before, body, after):
+    card = _with_check_digit(body)
+    grouped = " ".join(card[i : i + 4] for i in range(0, 16, 4))
+    for shape in (card, grouped):
+        out = scrub(f"{before} {shape} {after}")
+        assert "[kort]" in out and card[-4:] not in out

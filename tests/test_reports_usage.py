@@ -332,3 +332,4 @@ def test_the_report_in_swedish(db_engine):
     assert '<html lang="sv">' in page and "samvag användning 2026-09-01 – 2026-10-31" in page
     assert "Antal från 1 till 4 visas som &lt;5" in page
     assert render_md(report).startswith("# samvag användning")
+    assert "Bilaga: svarskvalitet (samvag eval)" in page

@@ -401,7 +401,8 @@ def collect(
             "proposals", _("Consultation proposals by theme"), [count], chart=True, additive=(0,)
         )
         section.rows = [
-            (_(THEME_NAMES.get(t, t)), [n]) for t, n in sorted(proposals.items(), key=lambda kv: -kv[1])
+            (_(THEME_NAMES.get(t, t)), [n])
+            for t, n in sorted(proposals.items(), key=lambda kv: -kv[1])
         ]
         sections.append(section)
     for section in sections:
@@ -483,6 +484,10 @@ def _intro(report: UsageReport) -> str:
     )
 
 
+def _appendix_title(report: UsageReport) -> str:
+    return report._("Appendix: matching quality (samvag eval)")
+
+
 def _generated(report: UsageReport) -> str:
     return report._("Generated {time} UTC.").format(
         time=report.generated.strftime("%Y-%m-%d %H:%M")
@@ -506,7 +511,7 @@ def render_md(report: UsageReport) -> str:
         if s.note:
             out += ["", f"_{s.note}_"]
         out.append("")
-    out += [f"## {_('Appendix: matching quality (samvag eval)')}", ""]
+    out += [f"## {_appendix_title(report)}", ""]
     out += [f"- {line}" for line in report.appendix] or [report.appendix_note]
     out += ["", _generated(report), ""]
     return "\n".join(out)
@@ -606,7 +611,7 @@ def render_html(report: UsageReport) -> str:
         if s.note:
             out.append(f'<p class="note">{html.escape(s.note)}</p>')
         out.append("</section>")
-    out.append(f"<section><h2>{html.escape(_('Appendix: matching quality (samvag eval)'))}</h2>")
+    out.append(f"<section><h2>{html.escape(_appendix_title(report))}</h2>")
     if report.appendix:
         out.append(
             "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in report.appendix) + "</ul>"

@@ -131,10 +131,10 @@ async def one_run(database_url: str, *, residents: int, questions: int, webhook:
 
         async def onboard(u: User) -> None:
             await fake.push(fake.text_update(u, "Hej"))
-            await fake.wait_chat(u.id, 1, timeout=60)
+            await fake.wait_chat(u.id, 1, timeout=900)
             welcome = fake.sent(u.id)[-1]
             await fake.push(fake.callback_update(u, welcome, "lang:sv"))
-            await fake.wait_chat(u.id, 2, timeout=60)
+            await fake.wait_chat(u.id, 2, timeout=900)
 
         await asyncio.gather(*(onboard(u) for u in users))
         await asyncio.sleep(0.5)
@@ -144,7 +144,7 @@ async def one_run(database_url: str, *, residents: int, questions: int, webhook:
             for _ in range(questions):
                 have = fake.bot_counts.get(u.id, 0)
                 await fake.push(fake.text_update(u, rng.choice(QUESTIONS)))
-                await fake.wait_chat(u.id, have + 1, timeout=60)
+                await fake.wait_chat(u.id, have + 1, timeout=900)
                 n += 1
             return n
 
@@ -213,6 +213,7 @@ def main() -> int:
             rows.append((name, "webhook" if webhook else "polling", r))
     core = "stub conversation (channel only)" if args.stub_core else "real conversation and content"
     print(f"\n{core}")
+    print(f"matcher embeddings: {os.environ.get('SAMVAG_EMBEDDINGS', 'default (on when installed)')}")
     print(f"samvag on Telegram (fake Bot API on loopback), {args.residents} residents x "
           f"{args.questions} questions, rate limiter off, {os.cpu_count()} cores\n")
     print(f"{'database':<11} {'mode':<8} {'updates':>8} {'seconds':>8} {'updates/s':>10} {'RSS MB':>7} {'peak MB':>8}")

@@ -216,8 +216,10 @@ class TelegramChannel:
         self.member_cache_seconds = member_cache_seconds
         self._members: dict[int, tuple[bool, float]] = {}
         if core_workers is None:
-            # PostgreSQL takes concurrent transactions; SQLite's one writer only adds lock waits.
-            core_workers = 0 if app.engine.dialect.name == "sqlite" else 4
+            # The core waits on the database (and the matcher's numpy), so it runs off the event
+            # loop. PostgreSQL takes concurrent transactions; SQLite has one writer, and more
+            # threads there only queue on its lock, so it gets one.
+            core_workers = 1 if app.engine.dialect.name == "sqlite" else 4
         self._executor = ThreadPoolExecutor(core_workers, "core") if core_workers > 0 else None
         self.application: Application | None = None
         self.sender: TelegramSender | None = None

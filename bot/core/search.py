@@ -10,6 +10,7 @@ searched together; an entry keeps its best locale, the resident's own slightly p
 from __future__ import annotations
 
 import heapq
+import logging
 import math
 from bisect import bisect_left
 from collections import defaultdict
@@ -22,6 +23,8 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.core.lexicon import Lexicon
 from bot.core.normalize import Stemmer, clean, word_parts
+
+log = logging.getLogger(__name__)
 
 Status = Literal["answered", "suggest", "none"]
 
@@ -486,6 +489,10 @@ class Matcher:
         embedder: Embedder | None = None,
     ):
         self.lexicon = lexicon or Lexicon(extra=dict(getattr(content, "synonyms", {}) or {}))
+        texts = sum(len(e.texts) for e in content.entries.values())
+        if embedder is not None and texts > MAX_EMBEDDED_TEXTS:
+            log.warning("%d entry texts: too many to embed at start-up; matching lexically", texts)
+            embedder = None
         self.thresholds = thresholds or (EMBEDDING_THRESHOLDS if embedder else Thresholds())
         self.reranker = _Reranker(content, embedder) if embedder is not None else None
         by_locale: dict[str, list] = defaultdict(list)
@@ -554,6 +561,7 @@ EMBEDDING_THRESHOLDS = Thresholds(
 EMBED_W = 4.0  # weight of the semantic similarity against the lexical score
 EMBED_BASE = 0.8  # e5 cosine similarity of unrelated texts sits near this
 BODY_CHARS = 600
+MAX_EMBEDDED_TEXTS = 5000  # beyond this, embedding the content at start-up takes too long
 
 
 class _Reranker:

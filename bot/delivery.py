@@ -154,28 +154,34 @@ class Delivery:
     def _backoff(self, attempts: int) -> float:
         return min(self.backoff_max, self.backoff_base * (2 ** min(attempts, 20)))
 
-    async def drain_once(self) -> int:
-        """Send every due message (per target in order); return how many were delivered."""
-        if self.transport is None:
-            return 0
+    def _due(self) -> dict[str, list[OutboxMessage]]:
+        """Pending rows per target, for targets whose oldest message is due."""
         now = self.clock()
         by_target: dict[str, list[OutboxMessage]] = {}
         for row in self.store.pending():
             by_target.setdefault(row.target, []).append(row)
         # Only a target whose oldest message is due may send: later ones keep their place.
-        due = [rows for rows in by_target.values() if rows[0].next_at <= now]
+        return {t: rows for t, rows in by_target.items() if rows[0].next_at <= now}
+
+    async def _send_target(self, rows: list[OutboxMessage]) -> int:
+        sent = 0
+        for row in rows:
+            if not await self._send_row(row):
+                break
+            sent += 1
+        return sent
+
+    async def drain_once(self) -> int:
+        """Send every due message (per target in order); return how many were delivered."""
+        if self.transport is None:
+            return 0
         sem = asyncio.Semaphore(self._concurrency)
 
         async def one_target(rows: list[OutboxMessage]) -> int:
-            sent = 0
             async with sem:
-                for row in rows:
-                    if not await self._send_row(row):
-                        break
-                    sent += 1
-            return sent
+                return await self._send_target(rows)
 
-        results = await asyncio.gather(*(one_target(rows) for rows in due))
+        results = await asyncio.gather(*(one_target(rows) for rows in self._due().values()))
         return sum(results)
 
     async def _send_row(self, row: OutboxMessage) -> bool:
@@ -218,15 +224,41 @@ class Delivery:
         self.store.done(row_id)
         return True
 
-    async def run(self, stop: asyncio.Event, *, idle: float = 1.0) -> None:
-        """Drain until `stop` is set: at once when woken, else every `idle` seconds."""
+    async def run(self, stop: asyncio.Event, *, idle: float = 1.0, grace: float = 5.0) -> None:
+        """Drain until `stop` is set: at once when woken, else every `idle` seconds.
+
+        Each target sends in its own task, so a slow one (the staff group at 20 messages a
+        minute) never holds up the others; one target has at most one task at a time.
+        """
+        inflight: dict[str, asyncio.Task] = {}
+
+        def finished(target: str, task: asyncio.Task) -> None:
+            inflight.pop(target, None)
+            if not task.cancelled() and task.exception() is not None:
+                log.error("outbox sender for a target failed: %s", type(task.exception()).__name__)
+            self.wake()  # rows may have arrived for it meanwhile
+
         while not stop.is_set():
             self._wake.clear()
-            try:
-                await self.drain_once()
-            except Exception:  # the database may be briefly gone; keep the loop alive
-                log.exception("outbox drain failed")
+            if self.transport is not None:
+                try:
+                    for target, rows in self._due().items():
+                        if target in inflight or len(inflight) >= self._concurrency:
+                            continue
+                        task = asyncio.create_task(
+                            self._send_target(rows), name=f"outbox:{target[:2]}"
+                        )
+                        inflight[target] = task
+                        task.add_done_callback(lambda t, k=target: finished(k, t))
+                except Exception:  # the database may be briefly gone; keep the loop alive
+                    log.exception("outbox drain failed")
             waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
             await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
             for w in waiters:
                 w.cancel()
+        # Let sends in flight finish; a row cut off here stays pending and goes after a restart.
+        if inflight:
+            _done, pending = await asyncio.wait(list(inflight.values()), timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)

@@ -131,3 +131,35 @@ def test_telegram_store(db_engine):
 @pytest.mark.parametrize("text", ["", "x"])
 def test_empty_outbound_list_enqueues_nothing(sqlite_engine, text):
     assert Delivery(OutboxStore(sqlite_engine)).enqueue([]) == 0
+
+
+async def test_a_slow_target_does_not_hold_up_the_others(db_engine):
+    import asyncio
+
+    release = asyncio.Event()
+
+    class SlowStaff(RecordingTransport):
+        async def deliver(self, target, reply, *, start, on_progress):
+            if isinstance(target, ToStaff):
+                await release.wait()  # the staff group's flood budget is spent
+            await super().deliver(target, reply, start=start, on_progress=on_progress)
+
+    transport = SlowStaff()
+    delivery = Delivery(OutboxStore(db_engine), transport)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(delivery.run(stop, idle=0.05))
+    delivery.enqueue([Outbound(ToStaff(1, title="#1"), Reply("relay")), msg("tg:7", "reminder")])
+    for _ in range(100):
+        if transport.delivered:
+            break
+        await asyncio.sleep(0.02)
+    assert transport.delivered == [("tg:7", "reminder")]
+    release.set()
+    for _ in range(100):
+        if len(transport.delivered) == 2:
+            break
+        await asyncio.sleep(0.02)
+    stop.set()
+    await runner
+    assert transport.delivered[1] == ("staff", "relay")
+    assert OutboxStore(db_engine).count() == 0

@@ -85,6 +85,11 @@ def test_translation_committed_before_the_swedish_change_is_outdated(tmp_path):
     git("add", ".")
     git("commit", "-qm", "first", date="2026-01-01T10:00:00+00:00")
     assert "OUTDATED" not in check(pack)[1]
+    # Tuning the Swedish keywords for matching does not make the translation wrong.
+    original = sv.read_text(encoding="utf-8")
+    sv.write_text(original.replace("---\n", "---\nkeywords: [pengar]\n", 1), encoding="utf-8")
+    git("commit", "-qam", "keywords", date="2026-01-15T10:00:00+00:00")
+    assert "OUTDATED" not in check(pack)[1]
     sv.write_text("---\nquestion: Hur söker jag nu?\n---\nNew facts.\n", encoding="utf-8")
     git("commit", "-qam", "facts changed", date="2026-02-01T10:00:00+00:00")
     out = check(pack)[1]

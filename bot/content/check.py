@@ -28,8 +28,15 @@ class Coverage:
     outdated: list[tuple[str, str, str]] = field(default_factory=list)  # (entry, locale, why)
 
 
-def _git_times(root: Path) -> dict[Path, int]:
-    """Last commit time of every file under `root`, if it is in a git checkout."""
+@dataclass(frozen=True)
+class _Commit:
+    time: int
+    sha: str
+    top: Path
+
+
+def _git_times(root: Path) -> dict[Path, _Commit]:
+    """Last commit (time, sha) of every file under `root`, if it is in a git checkout."""
     try:
         top = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--show-toplevel"],
@@ -39,7 +46,7 @@ def _git_times(root: Path) -> dict[Path, int]:
             check=True,
         ).stdout.strip()
         log = subprocess.run(
-            ["git", "-C", str(root), "log", "--format=@%ct", "--name-only", "--", "."],
+            ["git", "-C", str(root), "log", "--format=@%ct %H", "--name-only", "--", "."],
             capture_output=True,
             text=True,
             timeout=30,
@@ -47,15 +54,44 @@ def _git_times(root: Path) -> dict[Path, int]:
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return {}
-    times: dict[Path, int] = {}
-    current = 0
+    times: dict[Path, _Commit] = {}
+    current = _Commit(0, "", Path(top))
     for line in log.splitlines():
         if line.startswith("@"):
-            current = int(line[1:])
+            stamp, sha = line[1:].split()
+            current = _Commit(int(stamp), sha, Path(top))
         elif line.strip():
             path = (Path(top) / line.strip()).resolve()
             times.setdefault(path, current)  # newest commit comes first
     return times
+
+
+def _answer_part(text: str) -> str:
+    """The question line and the answer body of an entry file: what a translation follows.
+
+    Alternatives and keywords are left out on purpose: editors tune them for matching, and
+    such a change does not make a translation wrong.
+    """
+    parts = text.split("---", 2)
+    front, body = (parts[1], parts[2]) if len(parts) == 3 else ("", text)
+    question = next((ln for ln in front.splitlines() if ln.startswith("question:")), "")
+    return question.strip() + "\n" + body.strip()
+
+
+def _source_changed_since(source: Path, when: _Commit) -> bool:
+    """Whether the Swedish question or answer differs from what it was at commit `when`."""
+    try:
+        rel = source.resolve().relative_to(when.top)
+        old = subprocess.run(
+            ["git", "-C", str(when.top), "show", f"{when.sha}:{rel.as_posix()}"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return True  # the Swedish file is newer than the translation and cannot be compared
+    return _answer_part(old) != _answer_part(source.read_text(encoding="utf-8"))
 
 
 def coverage(content: Content) -> Coverage:
@@ -98,7 +134,12 @@ def coverage(content: Content) -> Coverage:
                 continue
             t_src = times.get(source.path.resolve()) if source.path else None
             t_tr = times.get(text.path.resolve()) if text.path else None
-            if t_src and t_tr and t_tr < t_src:
+            if (
+                t_src
+                and t_tr
+                and t_tr.time < t_src.time
+                and _source_changed_since(source.path, t_tr)
+            ):
                 outdated.append((entry.id, loc, "last changed before the Swedish text (git)"))
     return Coverage(
         locales, per_category, sorted(unreviewed), dict(missing), duplicates, sorted(outdated)

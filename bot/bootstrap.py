@@ -203,6 +203,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     )
     conversation.register_flow(privacy)
     privacy.register(activity_store)  # issue 10: subscriptions, reminders, named proposals
+    from bot.db.telegram_store import TelegramDataHolder
+
+    privacy.register(TelegramDataHolder(engine))  # issue 5: outbox messages, blocked mark
 
     # --- Staff handlers (the staff group) -------------------------------------------------------
     # e.g. app.staff_handlers.append(HandoffStaff(...))

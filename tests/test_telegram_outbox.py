@@ -163,3 +163,25 @@ async def test_a_slow_target_does_not_hold_up_the_others(db_engine):
     await runner
     assert transport.delivered[1] == ("staff", "relay")
     assert OutboxStore(db_engine).count() == 0
+
+
+def test_mydata_and_forget_cover_the_outbox_and_blocked_mark(db_engine):
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from bot.core.i18n import I18n
+    from bot.db.telegram_store import TelegramDataHolder
+
+    holder = TelegramDataHolder(db_engine)
+    ctx = SimpleNamespace(_=I18n().gettext_for("sv"))
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    assert holder.describe("tg:1", ctx) == []
+    Delivery(OutboxStore(db_engine)).enqueue([msg("tg:1", "reminder"), msg("tg:2", "other")])
+    TelegramStore(db_engine).mark_blocked("tg:1", now=now)
+    assert holder.describe("tg:1", ctx) == [
+        "Meddelanden till dig som väntar på att levereras; vart och ett raderas så snart det har levererats."
+    ]
+    assert holder.forget("tg:1", now) == []
+    assert holder.describe("tg:1", ctx) == []
+    assert not TelegramStore(db_engine).is_blocked("tg:1")
+    assert [r.target for r in OutboxStore(db_engine).pending()] == ["r:tg:2"]

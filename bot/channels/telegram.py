@@ -586,8 +586,11 @@ class TelegramChannel:
                     log.exception("job %s failed", getattr(job, "name", job))
             try:
                 self.store.prune_updates(before=now - timedelta(days=2))
+                # Undeliverable messages are kept for an operator, but no longer than anything else.
+                keep = self.settings.retention_days * 86400
+                self.delivery.store.prune_failed(before=now.timestamp() - keep)
             except Exception:
-                log.exception("pruning update ids failed")
+                log.exception("pruning update ids or failed messages failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), every)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.db.engine import session_scope
+from bot.db.tables.outbox import OutboxMessage
 from bot.db.tables.telegram import BlockedChat, StaffTopic, TelegramUpdate
 
 
@@ -68,3 +70,32 @@ class TelegramStore:
             return bool(
                 s.execute(delete(BlockedChat).where(BlockedChat.resident == resident)).rowcount
             )
+
+
+class TelegramDataHolder:
+    """For /mydata and /forget: messages still waiting in the outbox, and the blocked mark."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _waiting(self, resident: str) -> int:
+        with Session(self.engine) as s:
+            stmt = select(OutboxMessage.id).where(OutboxMessage.target == f"r:{resident}")
+            return len(s.execute(stmt).all())
+
+    def describe(self, resident: str, ctx: Any) -> list[str]:
+        _ = ctx._
+        if not self._waiting(resident):
+            return []
+        return [
+            _(
+                "Messages to you that are waiting to be delivered; each is deleted as soon as "
+                "it has been delivered."
+            )
+        ]
+
+    def forget(self, resident: str, now: datetime) -> list[Any]:
+        with session_scope(self.engine) as s:
+            s.execute(delete(OutboxMessage).where(OutboxMessage.target == f"r:{resident}"))
+            s.execute(delete(BlockedChat).where(BlockedChat.resident == resident))
+        return []

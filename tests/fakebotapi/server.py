@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -467,6 +468,9 @@ class FakeBotAPI:
         return self._updates[:limit]
 
     def _m_setWebhook(self, p):
+        secret = p.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise bad("secret token contains unallowed characters")
         self.webhook = {"url": p["url"], "secret_token": p.get("secret_token")}
         if p.get("drop_pending_updates"):
             self._updates.clear()

@@ -321,11 +321,19 @@ async def test_staff_relays_go_to_ticket_topics_and_survive_a_deleted_topic(fake
         await fake.wait_for(lambda: len(fake.sent(STAFF_CHAT)) == 2)
         channel.delivery.enqueue([Outbound(ToStaff(None), Reply("General notice"))])
         await fake.wait_for(lambda: len(fake.sent(STAFF_CHAT)) == 3)
-    second, general = fake.sent(STAFF_CHAT)[1:]
+        fake.close_topic(STAFF_CHAT, fake.sent(STAFF_CHAT)[1]["message_thread_id"])
+        await fake.push(fake.text_update(ANA, "Anyone?"))
+        await fake.wait_for(lambda: len(fake.sent(STAFF_CHAT)) == 4)
+    second, general, third = fake.sent(STAFF_CHAT)[1:]
+    assert third["text"] == "Resident: Anyone?"
+    assert third["message_thread_id"] not in (thread, second["message_thread_id"])
     assert second["message_thread_id"] != thread and second["text"] == "Resident: Hello?"
-    assert len(fake.calls_of("createForumTopic")) == 2
+    assert len(fake.calls_of("createForumTopic")) == 3
     assert "message_thread_id" not in general
-    assert [c.error for c in fake.calls if not c.ok] == ["Bad Request: message thread not found"]
+    assert [c.error for c in fake.calls if not c.ok] == [
+        "Bad Request: message thread not found",
+        "Bad Request: TOPIC_CLOSED",
+    ]
 
 
 async def test_only_staff_group_members_act_as_staff(fake, tmp_path):

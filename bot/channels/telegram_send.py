@@ -378,7 +378,8 @@ class TelegramSender:
                             log.exception("handling a blocked resident failed")
                 raise Undeliverable(f"forbidden: {exc.message}", blocked=True) from exc
             except BadRequest as exc:
-                if _is(exc, "message thread not found", "topic_deleted", "thread not found"):
+                # A deleted or closed topic: the relay goes to a fresh topic rather than nowhere.
+                if _is(exc, "thread not found", "topic_deleted", "topic_closed"):
                     raise _ThreadGone(i) from exc
                 raise Undeliverable(f"bad request: {exc.message}") from exc
             except (

@@ -95,6 +95,7 @@ class FakeBotAPI:
         self.messages: dict[tuple[int, int], dict] = {}
         self._message_ids: dict[int, itertools.count] = {}
         self.topics: dict[int, dict[int, str]] = {}
+        self.closed_topics: set[tuple[int, int]] = set()
         self._thread_ids = itertools.count(1000)
         self.members: dict[tuple[int, int], str] = {}
         self.blocked: set[int] = set()
@@ -176,6 +177,10 @@ class FakeBotAPI:
 
     def delete_topic(self, chat_id: int, thread_id: int) -> None:
         self.topics.get(chat_id, {}).pop(thread_id, None)
+
+    def close_topic(self, chat_id: int, thread_id: int) -> None:
+        """Staff closed the topic: Telegram refuses new messages in it."""
+        self.closed_topics.add((chat_id, thread_id))
 
     def block(self, chat_id: int) -> None:
         self.blocked.add(chat_id)
@@ -522,6 +527,8 @@ class FakeBotAPI:
         thread = p.get("message_thread_id")
         if thread is not None and thread not in self.topics.get(chat_id, {}):
             raise bad("message thread not found")
+        if thread is not None and (chat_id, thread) in self.closed_topics:
+            raise bad("TOPIC_CLOSED")
         return chat
 
     def _bot_message(self, chat: dict, p: dict, **content) -> dict:

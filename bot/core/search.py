@@ -14,6 +14,7 @@ from __future__ import annotations
 import heapq
 import logging
 import math
+import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
@@ -577,6 +578,8 @@ LINE_W = 0.25  # share of the best question line (the rest: question + answer bo
 CONF_LEX_W = 0.1
 CONF_ANSWER = 0.09
 SCORE_SCALE = 3.0  # turns a difference in the ranking figure into a difference in score
+STORY_CHARS = 60  # a message this long may tell a story before it asks
+ASKING_W = 0.3
 BODY_CHARS = 600
 MAX_EMBEDDED_TEXTS = 5000  # beyond this, embedding the content at start-up takes too long
 
@@ -614,13 +617,21 @@ class _Reranker:
         np = self.np
         if self.lines is None or self.bodies is None or not text.strip():
             return None
-        q = np.asarray(self.embed_query([text]), dtype=np.float32).reshape(-1)
-        line_best = np.full(len(self.ids), -1.0, dtype=np.float32)
-        np.maximum.at(line_best, self.line_idx, self.lines @ q)
-        body_best = np.full(len(self.ids), -1.0, dtype=np.float32)
-        np.maximum.at(body_best, self.body_idx, self.bodies @ q)
-        sim = LINE_W * line_best + (1.0 - LINE_W) * body_best
-        return sim - sim.mean()
+        last = _asking_sentence(text)
+        queries = [text, last] if last else [text]
+        vecs = np.asarray(self.embed_query(queries), dtype=np.float32).reshape(len(queries), -1)
+        rels = []
+        for q in vecs:
+            line_best = np.full(len(self.ids), -1.0, dtype=np.float32)
+            np.maximum.at(line_best, self.line_idx, self.lines @ q)
+            body_best = np.full(len(self.ids), -1.0, dtype=np.float32)
+            np.maximum.at(body_best, self.body_idx, self.bodies @ q)
+            sim = LINE_W * line_best + (1.0 - LINE_W) * body_best
+            rels.append(sim - sim.mean())
+        if len(rels) == 1:
+            return rels[0]
+        # A story ends with its question: that sentence alone counts too, as a minor part.
+        return (1.0 - ASKING_W) * rels[0] + ASKING_W * rels[1]
 
     def blend(self, text: str, lexical: dict[str, float]) -> dict[str, float]:
         rel = self.similarities(text)
@@ -633,6 +644,20 @@ class _Reranker:
         if not lexical:  # no word in common with any entry: suggest at most, never answer
             top_score = min(top_score, EMBEDDING_THRESHOLDS.answer - 0.05)
         return {e: top_score - SCORE_SCALE * (rank[top] - r) for e, r in rank.items()}
+
+
+_CLAUSE_END = re.compile(r"(?<=[.!?\n,])\s+")
+
+
+def _asking_sentence(text: str) -> str | None:
+    """The last sentence or clause of a long message (the last asking one, if any), else None."""
+    if len(text) < STORY_CHARS:
+        return None
+    parts = [p for p in _CLAUSE_END.split(text) if len(p.strip()) >= 8]
+    if len(parts) < 2:
+        return None
+    asking = [p for p in parts if "?" in p]
+    return (asking or parts)[-1]
 
 
 def auto_embedder() -> Embedder | None:

@@ -21,7 +21,7 @@ from bot.core.flows import Job, StaffHandler
 from bot.core.i18n import I18n
 from bot.core.ports import Clock, system_clock
 from bot.db.analytics_store import SqlAnalytics
-from bot.db.engine import make_engine
+from bot.db.engine import make_engine, unit_of_work
 from bot.db.schema import create_all
 from bot.db.state_store import SqlStateStore
 from bot.settings import Settings
@@ -97,6 +97,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
 
     # A locked or restarting database is "try again shortly" for the resident, not a bug.
     conversation.transient_error = is_transient
+    # One transaction per resident event: a fault anywhere in it leaves no half-done records.
+    conversation.unit_of_work = lambda: unit_of_work(engine)
     app = App(
         settings=settings,
         clock=clock,
@@ -224,4 +226,24 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
 
     app.jobs.append(RetentionJob(engine, days=settings.retention_days))
 
+    # Each staff action is one transaction too (the "Take it" claim and what follows it).
+    app.staff_handlers = [AtomicStaff(h, engine) for h in app.staff_handlers]
     return app
+
+
+class AtomicStaff:
+    """A staff handler whose every call runs in one unit of work; all else passes through."""
+
+    def __init__(self, inner: Any, engine: Engine) -> None:
+        object.__setattr__(self, "_inner", inner)
+        object.__setattr__(self, "_engine", engine)
+
+    def handle_staff(self, incoming: Any, now: Any) -> Any:
+        with unit_of_work(self._engine):
+            return self._inner.handle_staff(incoming, now)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._inner, name, value)

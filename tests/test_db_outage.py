@@ -337,8 +337,6 @@ async def test_postgres_restart_gives_try_again_then_recovers(fake, tmp_path, pg
 # --- a fault in the middle of one event -----------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="stores commit per call; one transaction per event "
-                   "(a unit of work shared by the stores) would roll the request back")
 def test_a_fault_between_a_flows_write_and_the_state_save_leaves_no_half_event(tmp_path):
     """The request is stored, then the resident's state cannot be saved: a retry must not duplicate it."""
     from datetime import UTC, datetime

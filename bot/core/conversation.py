@@ -11,6 +11,7 @@ import hashlib
 import logging
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -129,6 +130,8 @@ class Conversation:
     # Set by bootstrap (bot.db.retry.is_transient): such errors propagate, so the channel can
     # say "try again shortly" instead of treating a locked or restarting database as a bug.
     transient_error: Callable[[BaseException], bool] = staticmethod(lambda exc: False)
+    # Set by bootstrap (bot.db.engine.unit_of_work): each event commits as a whole or not at all.
+    unit_of_work: Callable[[], AbstractContextManager[object]] | None = None
 
     def __init__(
         self,
@@ -184,6 +187,13 @@ class Conversation:
         now = self.clock()
         if self.source is not None and self.source.content is not self.content:
             self.replace_content(self.source.content, self.source.matcher)  # reloaded content
+        if self.unit_of_work is not None:
+            # One transaction: the claim, the flow's records and the state save, or nothing.
+            with self.unit_of_work():
+                if incoming.event_id and not self.states.claim_event(incoming.event_id, now=now):
+                    log.info("duplicate event %s ignored", incoming.event_id)
+                    return []
+                return self._handle(incoming, now)
         if incoming.event_id and not self.states.claim_event(incoming.event_id, now=now):
             log.info("duplicate event %s ignored", incoming.event_id)
             return []

@@ -8,6 +8,7 @@ transaction; status changes are conditional updates, so two workers or a restart
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 from sqlalchemy import String, and_, cast, delete, exists, func, literal, select, update
@@ -25,7 +26,7 @@ from bot.core.activities import (
 )
 from bot.core.flows import Ctx
 from bot.core.messages import Outbound
-from bot.db.engine import session_scope
+from bot.db.engine import read_session, session_scope
 from bot.db.tables.activities import (
     ActivityProposal,
     ActivityReminder,
@@ -48,8 +49,8 @@ class SqlActivityStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def _read(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
+    def _read(self) -> AbstractContextManager[Session]:
+        return read_session(self.engine)
 
     # --- subscriptions -------------------------------------------------------------------------
 

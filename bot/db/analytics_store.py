@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from bot.core.flows import Ctx
 from bot.core.messages import Outbound
 from bot.core.privacy import log_id, pseudonym
 from bot.core.scrub import scrub
-from bot.db.engine import session_scope
+from bot.db.engine import read_session, session_scope
 from bot.db.tables.stats import PseudonymKey, UsageEvent
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def keeps_text(kind: str, helpful: bool | None) -> bool:
 
 def load_key(engine: Engine) -> bytes:
     """The pseudonym key stored in the database, created on first use."""
-    with Session(engine) as session:
+    with read_session(engine) as session:
         row = session.get(PseudonymKey, 1)
         if row is not None:
             return bytes.fromhex(row.secret)
@@ -41,7 +41,7 @@ def load_key(engine: Engine) -> bytes:
             session.add(PseudonymKey(id=1, secret=secrets.token_hex(32)))
     except IntegrityError:
         pass  # another process created it first; read theirs
-    with Session(engine) as session:
+    with read_session(engine) as session:
         row = session.get(PseudonymKey, 1)
         assert row is not None
         return bytes.fromhex(row.secret)
@@ -104,7 +104,7 @@ class SqlAnalytics:
     def describe(self, resident: str, ctx: Ctx) -> list[str]:
         _ = ctx._
         h = self.resident_hash(resident)
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             total = session.exec(
                 select(func.count()).select_from(UsageEvent).where(UsageEvent.resident_hash == h)
             ).one()

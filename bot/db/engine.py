@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -23,6 +24,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            # SQLAlchemy, not pysqlite, begins transactions (below): savepoints then work.
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             if not memory:
                 # WAL lets the chat, the bot and a report read while one writes.
@@ -31,13 +34,70 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cur.execute("PRAGMA busy_timeout=15000")
             cur.close()
 
+        @event.listens_for(engine, "begin")
+        def _begin(conn):  # pragma: no cover - trivial
+            # A unit of work takes the write lock up front: no deadlock or stale-snapshot
+            # failure when its first read is later followed by a write.
+            mode = conn.get_execution_options().get("sqlite_begin", "")
+            conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
+# The unit of work of the event being handled in this thread (engine, session), if any.
+_ambient: ContextVar[tuple[Engine, Session] | None] = ContextVar("samvag_unit_of_work", default=None)
+
+
+def _joined(engine: Engine) -> Session | None:
+    current = _ambient.get()
+    return current[1] if current is not None and current[0] is engine else None
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Session]:
+    """One transaction for everything the stores do inside it: all of it commits, or none."""
+    if _joined(engine) is not None:
+        with session_scope(engine) as session:
+            yield session
+        return
+    with Session(engine, expire_on_commit=False) as session:
+        if engine.dialect.name == "sqlite":
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        token = _ambient.set((engine, session))
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            _ambient.reset(token)
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A session for reading: the unit of work's (it sees its own writes), else a fresh one."""
+    joined = _joined(engine)
+    if joined is not None:
+        yield joined
+        return
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any error."""
+    """A session that commits on success and rolls back on any error.
+
+    Inside a unit of work it is a savepoint of that transaction: an error (say a duplicate key
+    a store expects) undoes only this part, and the outer transaction commits the rest.
+    """
+    joined = _joined(engine)
+    if joined is not None:
+        with joined.begin_nested():
+            yield joined
+        return
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session

@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from bot.core.handoff import CLOSED, OPEN, WAITING, Held, StaffMember, Ticket
-from bot.db.engine import session_scope
+from bot.db.engine import read_session, session_scope
 from bot.db.tables.handoff import HandoffMessage, HandoffTicket, RecentQuestion, StaffLanguages
 from bot.db.tables.telegram import StaffTopic
 
@@ -88,12 +87,12 @@ class SqlHandoffStore:
             return _ticket(row), True
 
     def get(self, ticket_id: int) -> Ticket | None:
-        with Session(self.engine) as s:
+        with read_session(self.engine) as s:
             row = s.get(HandoffTicket, ticket_id)
             return _ticket(row) if row else None
 
     def active_for(self, resident: str) -> Ticket | None:
-        with Session(self.engine) as s:
+        with read_session(self.engine) as s:
             row = s.execute(
                 select(HandoffTicket).where(HandoffTicket.resident == resident, _ACTIVE)
                 .order_by(HandoffTicket.id).limit(1)
@@ -106,7 +105,7 @@ class SqlHandoffStore:
             thread = int(topic)
         except ValueError:
             return None
-        with Session(self.engine) as s:
+        with read_session(self.engine) as s:
             return s.execute(
                 select(StaffTopic.ticket).where(StaffTopic.thread_id == thread)
             ).scalars().first()
@@ -159,14 +158,14 @@ class SqlHandoffStore:
         )
 
     def active_tickets(self) -> list[Ticket]:
-        with Session(self.engine) as s:
+        with read_session(self.engine) as s:
             rows = s.execute(
                 select(HandoffTicket).where(_ACTIVE).order_by(HandoffTicket.id)
             ).scalars().all()
             return [_ticket(r) for r in rows]
 
     def last_helper(self, resident: str, *, before: int) -> StaffMember | None:
-        with Session(self.engine) as s:
+        with read_session(self.engine) as s:
             row = s.execute(
                 select(HandoffTicket)
                 .where(HandoffTicket.resident == resident, HandoffTicket.id < before,
@@ -210,7 +209,7 @@ class SqlHandoffStore:
         return True
 
     def relayed_since(self, ticket_id: int, *, direction: str, since: datetime) -> int:
-        with Session(self.engine) as s:
+        with read_session(self.engine) as s:
             return s.execute(
                 select(func.count()).select_from(HandoffMessage).where(
                     HandoffMessage.ticket_id == ticket_id, HandoffMessage.direction == direction,
@@ -218,7 +217,7 @@ class SqlHandoffStore:
             ).scalar_one()
 
     def held(self, ticket_id: int) -> list[Held]:
-        with Session(self.engine) as s:
+        with read_session(self.engine) as s:
             rows = s.execute(
                 select(HandoffMessage).where(HandoffMessage.ticket_id == ticket_id,
                                              HandoffMessage.relayed.is_(False))  # type: ignore[attr-defined]
@@ -227,7 +226,7 @@ class SqlHandoffStore:
             return [Held(r.id or 0, r.kind, r.text, r.ref) for r in rows]
 
     def tickets_with_held(self) -> list[int]:
-        with Session(self.engine) as s:
+        with read_session(self.engine) as s:
             return list(s.execute(
                 select(HandoffMessage.ticket_id).where(HandoffMessage.relayed.is_(False))  # type: ignore[attr-defined]
                 .distinct().order_by(HandoffMessage.ticket_id)
@@ -254,12 +253,12 @@ class SqlHandoffStore:
             s.add(row)
 
     def languages_of(self, staff_id: str) -> list[str]:
-        with Session(self.engine) as s:
+        with read_session(self.engine) as s:
             row = s.get(StaffLanguages, staff_id)
             return row.languages.split() if row else []
 
     def speakers(self, language: str) -> list[StaffMember]:
-        with Session(self.engine) as s:
+        with read_session(self.engine) as s:
             rows = s.execute(
                 select(StaffLanguages).where(
                     (" " + StaffLanguages.languages + " ").contains(f" {language} "))
@@ -281,7 +280,7 @@ class SqlHandoffStore:
                 s.execute(delete(RecentQuestion).where(RecentQuestion.id.in_(ids)))  # type: ignore[union-attr]
 
     def recent_questions(self, resident: str, *, since: datetime) -> list[str]:
-        with Session(self.engine) as s:
+        with read_session(self.engine) as s:
             return list(s.execute(
                 select(RecentQuestion.text).where(RecentQuestion.resident == resident,
                                                   RecentQuestion.at >= since)
@@ -295,7 +294,7 @@ class SqlHandoffStore:
     # -- privacy ----------------------------------------------------------------------------------
 
     def count_for(self, resident: str) -> tuple[int, int]:
-        with Session(self.engine) as s:
+        with read_session(self.engine) as s:
             tickets = s.execute(select(func.count()).select_from(HandoffTicket)
                                 .where(HandoffTicket.resident == resident)).scalar_one()
             questions = s.execute(select(func.count()).select_from(RecentQuestion)

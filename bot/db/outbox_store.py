@@ -8,7 +8,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.db.engine import session_scope
+from bot.db.engine import read_session, session_scope
 from bot.db.tables.outbox import OutboxMessage
 
 
@@ -30,7 +30,7 @@ class OutboxStore:
 
     def pending(self, *, limit: int = 500) -> list[OutboxMessage]:
         """The oldest pending rows, in id order (due or not: order per target matters)."""
-        with Session(self.engine, expire_on_commit=False) as s:
+        with read_session(self.engine) as s:
             stmt = (
                 select(OutboxMessage)
                 .where(OutboxMessage.status == "pending")
@@ -40,7 +40,7 @@ class OutboxStore:
             return list(s.execute(stmt).scalars())
 
     def count(self, status: str = "pending") -> int:
-        with Session(self.engine) as s:
+        with read_session(self.engine) as s:
             return len(
                 s.execute(select(OutboxMessage.id).where(OutboxMessage.status == status)).all()
             )

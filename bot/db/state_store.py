@@ -7,10 +7,9 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from bot.core.ports import ResidentState
-from bot.db.engine import session_scope
+from bot.db.engine import read_session, session_scope
 from bot.db.tables.state import ProcessedEvent, ResidentStateRow
 
 
@@ -21,7 +20,7 @@ class SqlStateStore:
         self.engine = engine
 
     def load(self, resident: str) -> ResidentState | None:
-        with Session(self.engine) as session:
+        with read_session(self.engine) as session:
             row = session.get(ResidentStateRow, resident)
             if row is None:
                 return None

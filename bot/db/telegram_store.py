@@ -8,9 +8,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
-from bot.db.engine import session_scope
+from bot.db.engine import read_session, session_scope
 from bot.db.tables.outbox import OutboxMessage
 from bot.db.tables.telegram import BlockedChat, StaffTopic, TelegramUpdate
 
@@ -35,12 +34,12 @@ class TelegramStore:
             return s.execute(delete(TelegramUpdate).where(TelegramUpdate.at < before)).rowcount or 0
 
     def topic(self, ticket: int) -> int | None:
-        with Session(self.engine) as s:
+        with read_session(self.engine) as s:
             row = s.get(StaffTopic, ticket)
             return row.thread_id if row else None
 
     def ticket_of_topic(self, thread_id: int) -> int | None:
-        with Session(self.engine) as s:
+        with read_session(self.engine) as s:
             stmt = select(StaffTopic.ticket).where(StaffTopic.thread_id == thread_id)
             return s.execute(stmt).scalars().first()
 
@@ -57,7 +56,7 @@ class TelegramStore:
             s.execute(delete(StaffTopic).where(StaffTopic.ticket == ticket))
 
     def is_blocked(self, resident: str) -> bool:
-        with Session(self.engine) as s:
+        with read_session(self.engine) as s:
             return s.get(BlockedChat, resident) is not None
 
     def mark_blocked(self, resident: str, *, now: datetime) -> None:
@@ -79,7 +78,7 @@ class TelegramDataHolder:
         self.engine = engine
 
     def _waiting(self, resident: str) -> int:
-        with Session(self.engine) as s:
+        with read_session(self.engine) as s:
             stmt = select(OutboxMessage.id).where(OutboxMessage.target == f"r:{resident}")
             return len(s.execute(stmt).all())
 

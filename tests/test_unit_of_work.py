@@ -1,0 +1,94 @@
+"""One transaction per event: the stores join the ambient unit of work, and it commits as a whole."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.core.ports import ResidentState
+from bot.db.activities_store import SqlActivityStore
+from bot.db.engine import unit_of_work
+from bot.db.handoff_store import SqlHandoffStore
+from bot.db.state_store import SqlStateStore
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+class Boom(Exception):
+    pass
+
+
+def test_a_failed_event_writes_nothing_in_any_store(db_engine):
+    states, acts = SqlStateStore(db_engine), SqlActivityStore(db_engine)
+    with pytest.raises(Boom), unit_of_work(db_engine):
+        assert states.claim_event("e1", now=NOW)
+        acts.subscribe("tg:1", "sport", now=NOW)
+        states.save(ResidentState(resident="tg:1", locale="sv"), now=NOW)
+        raise Boom
+    assert states.load("tg:1") is None
+    assert acts.kinds_of("tg:1") == set()
+    assert states.claim_event("e1", now=NOW)  # the claim went with the rest
+
+
+def test_an_event_reads_its_own_writes_and_commits_them_together(db_engine):
+    states, acts = SqlStateStore(db_engine), SqlActivityStore(db_engine)
+    with unit_of_work(db_engine):
+        states.save(ResidentState(resident="tg:2", locale="ro"), now=NOW)
+        acts.subscribe("tg:2", "sport", now=NOW)
+        assert states.load("tg:2").locale == "ro"
+        assert acts.kinds_of("tg:2") == {"sport"}
+    assert states.load("tg:2").locale == "ro" and acts.kinds_of("tg:2") == {"sport"}
+
+
+def test_an_expected_duplicate_undoes_only_its_own_part(db_engine):
+    """A double tap (duplicate key) inside an event must not spoil the rest of the event."""
+    states, acts = SqlStateStore(db_engine), SqlActivityStore(db_engine)
+    states.claim_event("seen", now=NOW)
+    acts.subscribe("tg:3", "sport", now=NOW)
+    with unit_of_work(db_engine):
+        assert not states.claim_event("seen", now=NOW)
+        acts.subscribe("tg:3", "sport", now=NOW)  # already subscribed: a no-op
+        states.save(ResidentState(resident="tg:3", locale="fi"), now=NOW)
+    assert states.load("tg:3").locale == "fi"
+    assert acts.kinds_of("tg:3") == {"sport"}
+
+
+def test_nested_units_of_work_commit_only_with_the_outermost(db_engine):
+    states = SqlStateStore(db_engine)
+    with pytest.raises(Boom), unit_of_work(db_engine):
+        with unit_of_work(db_engine):
+            states.save(ResidentState(resident="tg:4", locale="sv"), now=NOW)
+        raise Boom
+    assert states.load("tg:4") is None
+
+
+@pytest.mark.parametrize("contenders", [2, 5])
+def test_take_it_inside_events_still_has_exactly_one_winner(db_engine, contenders):
+    """Each staff press is its own transaction that first reads the ticket, then claims it."""
+    store = SqlHandoffStore(db_engine)
+    ticket, _ = store.open_ticket(resident="tg:race", locale="sv", topic_area=None,
+                                  urgent=False, now=NOW)
+    barrier = threading.Barrier(contenders)
+    results: list[bool | str] = []
+    lock = threading.Lock()
+
+    def press(i: int) -> None:
+        barrier.wait()
+        try:
+            with unit_of_work(db_engine):
+                store.get(ticket.id)
+                won = store.claim(ticket.id, staff_id=f"tg:{i}", name=f"S{i}", now=NOW)
+        except Exception as exc:  # pragma: no cover - the failure this test guards against
+            won = type(exc).__name__
+        with lock:
+            results.append(won)
+
+    threads = [threading.Thread(target=press, args=(i,)) for i in range(contenders)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results, key=str) == [False] * (contenders - 1) + [True]
+    assert store.get(ticket.id).assignee is not None

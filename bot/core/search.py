@@ -499,6 +499,7 @@ class Matcher:
             log.warning("%d entry texts: too many to embed at start-up; matching lexically", texts)
             embedder = None
         self.thresholds = thresholds or (EMBEDDING_THRESHOLDS if embedder else Thresholds())
+        self.lexical_thresholds = thresholds or Thresholds()
         self.reranker = _Reranker(content, embedder) if embedder is not None else None
         by_locale: dict[str, list] = defaultdict(list)
         for entry in content.entries.values():
@@ -512,10 +513,14 @@ class Matcher:
     def rank(self, text: str, locale: str) -> list[Match]:
         """Every entry with any evidence, best first (scores 0..1)."""
         best = self._lexical(text, locale)
-        if self.reranker is not None:
-            best = self.reranker.blend(clean(text), best)
+        if self._embeds(locale):
+            best = self.reranker.blend(clean(text), best)  # type: ignore[union-attr]
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
         return [Match(e, round(min(1.0, max(0.0, s)), 4)) for e, s in ranked if s > 0.0]
+
+    def _embeds(self, locale: str) -> bool:
+        """The re-ranker is used when present and its model knows the resident's language."""
+        return self.reranker is not None and locale.split("-")[0].lower() not in UNEMBEDDED
 
     def _lexical(self, text: str, locale: str) -> dict[str, float]:
         words = [w for w, _ in word_parts(text)]
@@ -536,7 +541,7 @@ class Matcher:
     def match(self, text: str, locale: str) -> Decision:
         """Answer, suggest up to three entries, or decline."""
         ranked = self.rank(text, locale)
-        th = self.thresholds
+        th = self.thresholds if self._embeds(locale) else self.lexical_thresholds
         candidates = tuple(ranked[:3])
         if not ranked:
             return Decision("none", (), ())
@@ -578,6 +583,8 @@ LINE_W = 0.25  # share of the best question line (the rest: question + answer bo
 CONF_LEX_W = 0.1
 CONF_ANSWER = 0.09
 SCORE_SCALE = 3.0  # turns a difference in the ranking figure into a difference in score
+# Languages multilingual-e5 was not trained on (Romani): its similarities there are noise.
+UNEMBEDDED = frozenset({"rom", "rmn", "rmy", "rmf", "rmc", "rmo", "rml", "rmw"})
 STORY_CHARS = 60  # a message this long may tell a story before it asks
 ASKING_W = 0.3
 BODY_CHARS = 600

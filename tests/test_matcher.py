@@ -327,3 +327,27 @@ def test_cached_embedder_remembers_content_but_never_residents_messages(tmp_path
     stored = (tmp_path / "samvag").read_bytes() if (tmp_path / "samvag").is_file() else b""
     stored += b"".join(p.read_bytes() for p in (tmp_path / "samvag").glob("*"))
     assert b"Maria" not in stored and len(again.memory) == 2
+
+
+def test_reranker_is_skipped_for_languages_the_model_does_not_know(content):
+    pytest.importorskip("numpy")
+    embedder = TopicEmbedder()
+    blended = Matcher(content, embedder=embedder)
+    lexical = Matcher(content)
+    before = len(embedder.queries)
+    # A Romani message is matched on its words alone, with the lexical calibration.
+    assert blended.rank("lekis", "rmy") == lexical.rank("lekis", "rmy")
+    assert blended.match("lekis", "rmn").status == lexical.match("lekis", "rmn").status
+    assert len(embedder.queries) == before
+    blended.rank("lekis för barnet", "sv")
+    assert len(embedder.queries) == before + 1
+
+
+def test_a_long_story_also_embeds_its_asking_sentence(content):
+    pytest.importorskip("numpy")
+    embedder = TopicEmbedder()
+    blended = Matcher(content, embedder=embedder)
+    before = len(embedder.queries)
+    story = "Vi flyttade hit i våras och jag jobbar på dagarna. Kan min dotter få plats på lekis?"
+    assert blended.rank(story, "sv")[0].entry_id == "forskola"
+    assert embedder.queries[before:] == [story, "Kan min dotter få plats på lekis?"]

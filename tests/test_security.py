@@ -297,8 +297,6 @@ async def test_no_secret_in_debug_logs_of_a_webhook_run_with_errors(fake, tmp_pa
     assert "försörjningsstöd" not in out  # nor what the resident wrote
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="appointments have no per-resident cap on open requests yet")
 def test_one_resident_cannot_flood_the_staff_group_with_appointment_requests(tmp_path):
     settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
     app = build_app(settings, clock=Clock(TUESDAY_OPEN))

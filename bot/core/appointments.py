@@ -66,6 +66,10 @@ class Status(StrEnum):
 
 OPEN = frozenset({Status.REQUESTED, Status.CONFIRMED})
 
+# One resident cannot flood the staff group: requests still open, and new ones per hour.
+MAX_OPEN_REQUESTS = 3
+MAX_NEW_PER_HOUR = 3
+
 # Short reasons a bridge-builder can pick with one button; shown to the resident translated.
 DECLINE_REASONS: dict[str, str] = {
     "full": N_("Unfortunately we have no free time for a meeting in the next weeks."),
@@ -642,6 +646,9 @@ class AppointmentFlow:
             d["step"], d["times"] = "times", []
             self._changed(ctx)
             return self._reply(ctx, Reply(ctx._("The times you chose have passed. Please choose again.")), *self._ask_replies(ctx))
+        refused = self._over_cap(ctx)
+        if refused is not None:
+            return refused
         request = NewRequest(
             resident=ctx.resident,
             locale=ctx.locale,
@@ -665,6 +672,20 @@ class AppointmentFlow:
             *self._reply(ctx, Reply(text, [[Choice(button(FLOW, "my"), ctx._("📋 My appointments"))]])),
             staff_card(appt, self.wording, self.i18n, self.staff_locale),
         ]
+
+    def _over_cap(self, ctx: Ctx) -> list[Outbound] | None:
+        """A kind refusal when the resident has too many open or too many recent requests."""
+        mine = self.store.for_resident(ctx.resident)
+        open_ = [a for a in mine if a.status in OPEN and (a.confirmed_start is None or a.confirmed_start > ctx.now)]
+        recent = [a for a in mine if a.created_at > ctx.now - timedelta(hours=1)]
+        if len(open_) >= MAX_OPEN_REQUESTS:
+            text = ctx._("You already have {n} requests waiting or booked. Please wait for an answer, or cancel one under My appointments, before sending a new one.").format(n=len(open_))
+        elif len(recent) >= MAX_NEW_PER_HOUR:
+            text = ctx._("You have sent several requests in a short time. Please wait a little; you can send this one later with the same button.")
+        else:
+            return None
+        log.info("appointment request refused: over the per-resident cap")
+        return self._reply(ctx, Reply(text, [[Choice(button(FLOW, "my"), ctx._("📋 My appointments"))]]))
 
     def _new_or_list(self, ctx: Ctx) -> list[list[Choice]]:
         return [

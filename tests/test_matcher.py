@@ -351,3 +351,11 @@ def test_a_long_story_also_embeds_its_asking_sentence(content):
     story = "Vi flyttade hit i våras och jag jobbar på dagarna. Kan min dotter få plats på lekis?"
     assert blended.rank(story, "sv")[0].entry_id == "forskola"
     assert embedder.queries[before:] == [story, "Kan min dotter få plats på lekis?"]
+
+
+def test_words_typed_without_diacritics_are_respelled_for_the_model():
+    from bot.core.search import _respellings
+
+    respell = _respellings(["När börjar höstlovet?", "Vi har lov. Här är schemat.", "har"])
+    assert respell["nar"] == "när" and respell["hostlovet"] == "höstlovet"
+    assert "har" not in respell  # the content spells "har" plainly: never turned into "här"

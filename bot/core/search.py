@@ -25,7 +25,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from bot.core.lexicon import Lexicon
-from bot.core.normalize import Stemmer, clean, word_parts
+from bot.core.normalize import Stemmer, clean, fold, word_parts
 
 log = logging.getLogger(__name__)
 
@@ -618,6 +618,12 @@ class _Reranker:
         self.bodies = np.asarray(embedder.passage(bodies), dtype=np.float32) if bodies else None
         # A resident's message is embedded fresh and never cached (privacy).
         self.embed_query = getattr(embedder, "query_uncached", embedder.query)
+        self.respell = _respellings(
+            t
+            for e in content.entries.values()
+            for x in e.texts.values()
+            for t in (x.question, x.body, *x.alternatives, *x.keywords)
+        )
 
     def similarities(self, text: str) -> Any:
         """Per entry (in `self.ids` order): similarity relative to the query's mean, or None."""
@@ -641,7 +647,9 @@ class _Reranker:
         return (1.0 - ASKING_W) * rels[0] + ASKING_W * rels[1]
 
     def blend(self, text: str, lexical: dict[str, float]) -> dict[str, float]:
-        rel = self.similarities(text)
+        rel = self.similarities(
+            _TOKEN_RE.sub(lambda m: self.respell.get(m.group(0).lower(), m.group(0)), text)
+        )
         if rel is None or len(self.ids) < 2:
             return lexical
         rank = {e: RANK_LEX_W * lexical.get(e, 0.0) + float(rel[i]) for i, e in enumerate(self.ids)}
@@ -665,6 +673,27 @@ def _asking_sentence(text: str) -> str | None:
         return None
     asking = [p for p in parts if "?" in p]
     return (asking or parts)[-1]
+
+
+_TOKEN_RE = re.compile(r"[^\W\d_]+")
+
+
+def _respellings(texts: Iterable[str]) -> dict[str, str]:
+    """Words typed without their diacritics -> the content's spelling ('borjar' -> 'börjar').
+
+    The model reads 'hostlovet' poorly; the lexical matcher folds diacritics anyway. A word
+    the content itself spells plainly is left alone, and the commonest spelling wins.
+    """
+    counts: dict[str, int] = defaultdict(int)
+    for text in texts:
+        for w in _TOKEN_RE.findall(text):
+            counts[w.lower()] += 1
+    best: dict[str, tuple[int, str]] = {}
+    for w, n in counts.items():
+        f = fold(w)
+        if f != w and (f not in best or n > best[f][0]):
+            best[f] = (n, w)
+    return {f: w for f, (_, w) in best.items() if f not in counts}
 
 
 def auto_embedder() -> Embedder | None:

@@ -222,9 +222,11 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     app.jobs.append(appt_reminders)
     # Retention (issue 8): old transcripts and question texts, through each table module's
     # purge_before; runs at start-up and hourly.
+    from bot.db.outbox_store import OutboxStore
     from bot.db.retention import RetentionJob
 
-    app.jobs.append(RetentionJob(engine, days=settings.retention_days))
+    # Outbox rows never delivered (failed, or stuck) hold message text: gone after the period too.
+    app.jobs.append(RetentionJob(engine, days=settings.retention_days, hooks=[OutboxStore(engine)]))
 
     # Each staff action is one transaction too (the "Take it" claim and what follows it).
     app.staff_handlers = [AtomicStaff(h, engine) for h in app.staff_handlers]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
@@ -14,6 +16,9 @@ from bot.db.tables.outbox import OutboxMessage
 
 class OutboxStore:
     """Each call is its own short transaction, so the sender never holds a lock while sending."""
+
+    # Delivered rows are deleted at once, so nothing is kept after delivery; purge_before makes
+    # this a retention hook for rows never delivered. /forget: telegram_store.TelegramDataHolder.
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -92,3 +97,10 @@ class OutboxStore:
                 )
             )
             return result.rowcount or 0
+
+    # --- retention -------------------------------------------------------------------
+
+    def purge_before(self, session: Any, cutoff: datetime) -> int:
+        """Rows older than the cutoff (failed, or never deliverable) go with the text they hold."""
+        stmt = delete(OutboxMessage).where(OutboxMessage.created_at < cutoff.timestamp())
+        return session.execute(stmt).rowcount or 0

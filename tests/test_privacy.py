@@ -230,3 +230,10 @@ def test_every_privacy_message_is_translated_in_all_six_locales():
             if m.id and not m.fuzzy and (all(m.string) if isinstance(m.string, tuple) else m.string)
         }
         assert wanted <= have, (loc, wanted - have)
+
+
+def test_the_note_tells_about_activity_data_and_anonymous_proposals(world, i18n):
+    flow, *_ = world
+    note = flow.note(make_ctx(i18n))
+    assert "Activity reminders, subscriptions" in note and "cannot be erased" in note
+    assert "anonymt är inte kopplat till dig" in flow.note(make_ctx(i18n, "sv"))

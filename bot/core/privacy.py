@@ -121,7 +121,11 @@ class PrivacyFlow:
             "addresses removed; messages you send to a bridge-builder; appointment requests. "
             "Messages and questions are deleted after {days} days. Statistics never show who "
             "you are. Write /mydata to see what is kept about you and /forget to erase it."
-        ).format(days=self.retention_days)
+        ).format(days=self.retention_days) + "\n\n" + _(
+            "Activity reminders, subscriptions and consultation proposals sent with your first "
+            "name are also kept, and /forget erases them; a proposal sent anonymously is not "
+            "linked to you, so it cannot be erased."
+        )
 
     def start(self, ctx: Ctx, incoming: Incoming) -> list[Outbound]:
         return self.handle(ctx, incoming)

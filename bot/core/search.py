@@ -588,6 +588,7 @@ UNEMBEDDED = frozenset({"rom", "rmn", "rmy", "rmf", "rmc", "rmo", "rml", "rmw"})
 STORY_CHARS = 60  # a message this long may tell a story before it asks
 ASKING_W = 0.3
 BODY_CHARS = 600
+MAX_CACHED = 50_000  # cached content embeddings (about 77 MB) before unused ones are dropped
 MAX_EMBEDDED_TEXTS = 5000  # beyond this, embedding the content at start-up takes too long
 
 
@@ -718,14 +719,15 @@ class _CachedEmbedder:
 
         self.backend = backend
         base = cache_dir or os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-        self.path = Path(base) / "samvag" / f"e5-{getattr(backend, '__version__', 'x')}.pkl"
+        self.path = Path(base) / "samvag" / f"e5-{getattr(backend, '__version__', 'x')}.npz"
         self.memory: dict[str, Any] = {}
-        self._dirty = False
+        self.used: set[str] = set()
         try:
-            import pickle
+            import numpy as np
 
-            with self.path.open("rb") as fh:
-                self.memory = pickle.load(fh)
+            # Plain arrays, no pickle: a cache file can never run code.
+            with np.load(self.path, allow_pickle=False) as data:
+                self.memory = dict(zip(data["keys"].tolist(), data["vecs"], strict=True))
         except Exception:  # a missing or unreadable cache is only slower
             self.memory = {}
 
@@ -735,6 +737,7 @@ class _CachedEmbedder:
         import numpy as np
 
         keys = [kind + hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+        self.used.update(keys)
         todo = [i for i, k in enumerate(keys) if k not in self.memory]
         if todo:
             fn = self.backend.query if kind == "q" else self.backend.passage
@@ -746,15 +749,19 @@ class _CachedEmbedder:
         return np.stack([self.memory[k] for k in keys]) if keys else np.zeros((0, 384), np.float32)
 
     def _save(self) -> None:
-        import pickle
+        import numpy as np
 
+        if len(self.memory) > MAX_CACHED:  # texts edited away pile up: keep what is in use
+            self.memory = {k: v for k, v in self.memory.items() if k in self.used}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(self.memory, fh)
+            tmp = self.path.with_name(self.path.stem + ".tmp.npz")
+            keys = list(self.memory)
+            vecs = np.stack([self.memory[k] for k in keys]) if keys else np.zeros((0, 0))
+            np.savez(tmp, keys=np.array(keys, dtype=str), vecs=vecs.astype(np.float32))
             tmp.replace(self.path)
-        except OSError:
+            self.path.with_suffix(".pkl").unlink(missing_ok=True)  # the old pickle format
+        except (OSError, ValueError):
             pass  # a read-only home only makes the next start slower
 
     def query(self, texts: list[str]) -> Any:

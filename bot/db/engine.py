@@ -30,6 +30,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             if not memory:
                 # WAL lets the chat, the bot and a report read while one writes.
                 cur.execute("PRAGMA journal_mode=WAL")
+                # In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash of
+                # the bot loses nothing committed (the WAL survives it) and the file never
+                # corrupts; only an OS crash or power loss may drop the last few commits.
+                # It saves an fsync per resident event (about 3 ms on the dev machine).
+                cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=15000")
             cur.close()

@@ -50,6 +50,7 @@ W_QUERY = 0.45
 W_LINE = 0.2
 W_EVIDENCE = 0.35
 EVIDENCE_K = 1.5  # evidence of this many rare words at full strength gives 1 - 1/e
+NARRATIVE_F = 0.7  # weight of a long message's words outside its asking sentence
 UNKNOWN_F = 0.6  # weight of a word the content never uses, relative to the rarest known word  # the resident's own language wins ties
 
 
@@ -263,7 +264,9 @@ class _LocaleIndex:
 
     # --- query side ------------------------------------------------------------------------
 
-    def concepts(self, words: list[str], resident: str) -> list[_Concept]:
+    def concepts(
+        self, words: list[str], resident: str, focus: frozenset[str] = frozenset()
+    ) -> list[_Concept]:
         an = self.an
         stop, stop_stems = an.query_stops(resident)
         # Join words written apart when the joined word is known ('kontakt person').
@@ -279,6 +282,7 @@ class _LocaleIndex:
             joined.append(words[i])
             i += 1
         stems: list[str] = []
+        focus_stems: set[str] = set()
         for w in joined:
             if w in stop:
                 continue
@@ -290,8 +294,12 @@ class _LocaleIndex:
                 split = self._split(st, self.syn_keys)
                 if split:
                     stems.extend(split)
+                    if w in focus:
+                        focus_stems.update(split)
                     continue
             stems.append(st)
+            if w in focus:
+                focus_stems.add(st)
         out: list[_Concept] = []
         used: set[int] = set()
         for kterms, targets in self.multi_syn:
@@ -314,6 +322,8 @@ class _LocaleIndex:
                 c = self._concept(s)
                 if len(self._concept_cache) < 100_000:
                     self._concept_cache[s] = c
+            if focus and s not in focus_stems:  # told in the story, not asked about
+                c = _Concept(idf=c.idf * NARRATIVE_F, variants=c.variants)
             out.append(c)
         return out
 
@@ -401,8 +411,10 @@ class _LocaleIndex:
                 found.append(((s[:cut],), 0.85 if n - cut <= 3 else 0.75))
         return found
 
-    def score(self, words: list[str], resident: str, top: int = 8) -> list[tuple[str, float]]:
-        concepts = self.concepts(words, resident)
+    def score(
+        self, words: list[str], resident: str, top: int = 8, focus: frozenset[str] = frozenset()
+    ) -> list[tuple[str, float]]:
+        concepts = self.concepts(words, resident, focus)
         total = sum(c.idf for c in concepts)
         if not concepts or total <= 0:
             return []
@@ -526,13 +538,15 @@ class Matcher:
         words = [w for w, _ in word_parts(text)]
         if not words:
             return {}
+        asking = _asking_sentence(clean(text))
+        focus = frozenset(w for w, _ in word_parts(asking)) if asking else frozenset()
         best: dict[str, float] = {}
         keys = {w[:PREFIX_GATE] for w in words}
         for loc, index in self.indexes.items():
             if loc != locale and loc not in ALWAYS_SEARCHED and keys.isdisjoint(index.prefixes):
                 continue  # no word of the query looks like this language's words
             factor = 1.0 if loc == locale else OTHER_LOCALE_F
-            for entry_id, s in index.score(words, locale):
+            for entry_id, s in index.score(words, locale, focus=focus):
                 s *= factor
                 if s > best.get(entry_id, 0.0):
                     best[entry_id] = s

@@ -359,3 +359,12 @@ def test_words_typed_without_diacritics_are_respelled_for_the_model():
     respell = _respellings(["När börjar höstlovet?", "Vi har lov. Här är schemat.", "har"])
     assert respell["nar"] == "när" and respell["hostlovet"] == "höstlovet"
     assert "har" not in respell  # the content spells "har" plainly: never turned into "här"
+
+
+def test_a_story_is_matched_on_what_it_asks(matcher):
+    story = (
+        "Vi har haft ekonomiskt bistånd från socialtjänsten i ett år, det fungerar bra. "
+        "Nu undrar jag hur mitt barn får plats i förskolan?"
+    )
+    ranked = [m.entry_id for m in matcher.rank(story, "sv")]
+    assert ranked[0] == "forskola", ranked

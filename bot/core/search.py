@@ -599,6 +599,7 @@ CONF_ANSWER = 0.09
 SCORE_SCALE = 3.0  # turns a difference in the ranking figure into a difference in score
 # Languages multilingual-e5 was not trained on (Romani): its similarities there are noise.
 UNEMBEDDED = frozenset({"rom", "rmn", "rmy", "rmf", "rmc", "rmo", "rml", "rmw"})
+EMBED_CHARS = 400
 STORY_CHARS = 60  # a message this long may tell a story before it asks
 ASKING_W = 0.3
 BODY_CHARS = 600
@@ -646,7 +647,9 @@ class _Reranker:
         if self.lines is None or self.bodies is None or not text.strip():
             return None
         last = _asking_sentence(text)
-        queries = [text, last] if last else [text]
+        # The model's cost grows with length: a very long message is read from its end,
+        # where residents put their question.
+        queries = [text[-EMBED_CHARS:], last[-EMBED_CHARS:]] if last else [text[-EMBED_CHARS:]]
         vecs = np.asarray(self.embed_query(queries), dtype=np.float32).reshape(len(queries), -1)
         rels = []
         for q in vecs:

@@ -205,6 +205,12 @@ async def test_blocked_resident_is_marked_and_not_retried(fake, tmp_path):
         # and blocking the bot in the client is noticed too
         await fake.push(fake.blocked_update(ANA))
         await fake.wait_for(lambda: TelegramStore(app.engine).is_blocked(f"tg:{ANA.id}"))
+        # and writing after that unblocks again (the channel's "not blocked" memory is dropped)
+        fake.blocked.discard(ANA.id)
+        answered = len(fake.sent(ANA.id))
+        await fake.push(fake.text_update(ANA, "Back again"))
+        await fake.wait_for(lambda: len(fake.sent(ANA.id)) > answered)
+        assert not TelegramStore(app.engine).is_blocked(f"tg:{ANA.id}")
 
 
 async def test_overlong_callback_data_is_never_sent(fake, tmp_path):

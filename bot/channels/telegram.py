@@ -116,6 +116,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         pass
 
 
+UNBLOCKED_CACHE = 100_000  # residents remembered as not blocked (a few MB at most)
+
+
 def resident_key(user: User) -> str:
     return f"tg:{user.id}"
 
@@ -215,6 +218,9 @@ class TelegramChannel:
         self.poll_timeout = poll_timeout
         self.member_cache_seconds = member_cache_seconds
         self._members: dict[int, tuple[bool, float]] = {}
+        # Residents known not to be marked blocked: every mark this process sets goes through
+        # resident_blocked, which drops the resident here, so most updates skip a database read.
+        self._unblocked: set[str] = set()
         if core_workers is None:
             # The core waits on the database (and the matcher's numpy), so it runs off the event
             # loop. PostgreSQL takes concurrent transactions; SQLite has one writer, and more
@@ -308,8 +314,12 @@ class TelegramChannel:
         if user and private and update.my_chat_member is None:
             # Writing to the bot again means the resident unblocked it (a cheap read first).
             resident = resident_key(user)
-            if self.store.is_blocked(resident):
-                self.store.unblock(resident)
+            if resident not in self._unblocked:
+                if self.store.is_blocked(resident):
+                    self.store.unblock(resident)
+                if len(self._unblocked) >= UNBLOCKED_CACHE:
+                    self._unblocked.clear()  # bounded memory; a miss is only a read
+                self._unblocked.add(resident)
 
     async def on_private(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         msg, user = update.effective_message, update.effective_user
@@ -395,6 +405,7 @@ class TelegramChannel:
             return
         resident = resident_key(cmu.from_user)
         if cmu.new_chat_member.status == ChatMemberStatus.BANNED:
+            self._unblocked.discard(resident)
             self.store.mark_blocked(resident, now=self.clock())
             self.resident_blocked(resident)
         elif cmu.new_chat_member.status == ChatMemberStatus.MEMBER:
@@ -402,6 +413,7 @@ class TelegramChannel:
 
     def resident_blocked(self, resident: str) -> None:
         """The resident blocked the bot: drop what waits for them, close an open handoff."""
+        self._unblocked.discard(resident)
         dropped = self.delivery.store.drop_target(f"r:{resident}")
         log.info("%s blocked the bot (%d queued dropped)", log_id(resident), dropped)
         handoff = getattr(self.app, "handoff", None)

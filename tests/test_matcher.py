@@ -368,3 +368,21 @@ def test_a_story_is_matched_on_what_it_asks(matcher):
     )
     ranked = [m.entry_id for m in matcher.rank(story, "sv")]
     assert ranked[0] == "forskola", ranked
+
+
+def test_a_clear_lexical_answer_skips_the_model_and_an_unclear_one_consults_it(content):
+    pytest.importorskip("numpy")
+    embedder = TopicEmbedder()
+    cascade = Matcher(content, embedder=embedder)
+    full = Matcher(content, embedder=embedder, cascade=False)
+    before = len(embedder.queries)
+    clear = "Hur får mitt barn plats i förskolan?"
+    d = cascade.match(clear, "sv")
+    assert d.answered and d.top.entry_id == "forskola"
+    assert len(embedder.queries) == before  # answered lexically, no embedding
+    assert full.match(clear, "sv").top.entry_id == "forskola"
+    assert len(embedder.queries) == before + 1  # the non-cascading mode always embeds
+    # "barnet" fits two entries lexically: the model is consulted and picks preschool.
+    unclear = cascade.match("lekis för barnet", "sv")
+    assert len(embedder.queries) == before + 2
+    assert unclear.matches and unclear.matches[0].entry_id == "forskola"

@@ -287,7 +287,7 @@ def announcement_reply(
     body = texts.get(locale) or texts.get("sv") or next(iter(texts.values()), "")
     header = "📣 **" + _(KIND_NAMES.get(kind, KIND_NAMES[ALL])) + "**"
     stop = Choice(f"{NAME}:unsub:{kind}", "🔕 " + _("Stop these messages"))
-    return Reply(f"{header}\n\n{body}", [[Choice(f"{NAME}:list", "📅 " + _("What's on"))], [stop]])
+    return Reply(f"{header}\n\n{body}", [[Choice(f"{NAME}:list", "🎉 " + _("What's on"))], [stop]])
 
 
 # --- the resident flow ---------------------------------------------------------------------------
@@ -315,7 +315,7 @@ class ActivitiesFlow:
     # -- seams --
 
     def menu_label(self, ctx: Ctx) -> str | None:
-        return "📅 " + ctx._("What's on")
+        return "🎉 " + ctx._("What's on")
 
     def start(self, ctx: Ctx, incoming: Incoming) -> list[Outbound]:
         ctx.leave()
@@ -337,7 +337,7 @@ class ActivitiesFlow:
     def _back_rows(self, ctx: Ctx) -> list[list[Choice]]:
         _ = ctx._
         return [
-            [Choice(f"{NAME}:list", "📅 " + _("All activities"))],
+            [Choice(f"{NAME}:list", "🎉 " + _("All activities"))],
             [Choice("nav:menu", "🏠 " + _("Main menu"))],
         ]
 

@@ -92,3 +92,74 @@ def test_take_it_inside_events_still_has_exactly_one_winner(db_engine, contender
         t.join()
     assert sorted(results, key=str) == [False] * (contenders - 1) + [True]
     assert store.get(ticket.id).assignee is not None
+
+
+def _app(tmp_path):
+    from pathlib import Path
+
+    from bot.bootstrap import build_app
+    from bot.settings import Settings
+
+    return build_app(Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'b.db'}",
+                              content_dir=Path(__file__).parent / "data" / "pack"), clock=lambda: NOW)
+
+
+class HalfDoneFlow:
+    """A flow with a bug: it writes a record, then fails."""
+
+    name = "halfdone"
+    commands = frozenset()
+
+    def __init__(self, store: SqlActivityStore) -> None:
+        self.store = store
+
+    def menu_label(self, ctx):
+        return None
+
+    def start(self, ctx, incoming):
+        self.store.subscribe(ctx.resident, "sport", now=NOW)
+        raise RuntimeError("a bug")
+
+    handle = start
+
+
+def test_a_flow_that_fails_halfway_leaves_no_record_but_the_event_counts(tmp_path):
+    from bot.core.messages import Incoming, Kind
+
+    app = _app(tmp_path)
+    acts = SqlActivityStore(app.engine)
+    app.conversation.register_flow(HalfDoneFlow(acts))
+    try:
+        app.conversation.handle(Incoming(resident="tg:9", language_hint="en", kind=Kind.TEXT,
+                                         text="Hi", event_id="a"))
+        out = app.conversation.handle(Incoming(resident="tg:9", language_hint="en", kind=Kind.CHOICE,
+                                               choice="go:halfdone", event_id="b"))
+        assert "something went wrong" in out[0].reply.text
+        assert acts.kinds_of("tg:9") == set()  # the flow's write went with its failure
+        assert not app.states.claim_event("b", now=NOW)  # a bug is answered, not retried forever
+    finally:
+        app.close()
+
+
+def test_a_staff_action_that_fails_halfway_leaves_no_record(tmp_path):
+    from bot.bootstrap import AtomicStaff
+
+    app = _app(tmp_path)
+    acts = SqlActivityStore(app.engine)
+
+    class Staff:
+        prefixes = frozenset({"x"})
+
+        def handle_staff(self, incoming, now):
+            acts.subscribe("tg:staffdone", "sport", now=NOW)
+            raise RuntimeError("a bug")
+
+    wrapped = AtomicStaff(Staff(), app.engine)
+    try:
+        assert wrapped.prefixes == {"x"}  # everything else passes through
+        with pytest.raises(RuntimeError):
+            wrapped.handle_staff(None, NOW)
+        assert acts.kinds_of("tg:staffdone") == set()
+        assert all(isinstance(h, AtomicStaff) for h in app.staff_handlers)
+    finally:
+        app.close()

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -222,7 +222,9 @@ class Conversation:
         incoming = replace(incoming, text=_clean(incoming.text), choice=incoming.choice.strip())
         self.residents._forgotten.discard(incoming.resident)
         try:
-            replies = self._route(state, ctx, incoming, is_new)
+            # A savepoint inside the event's unit of work: a failing flow leaves no half records.
+            with self.unit_of_work() if self.unit_of_work is not None else nullcontext():
+                replies = self._route(state, ctx, incoming, is_new)
         except Exception as exc:
             if self.transient_error(exc):
                 raise  # the database is briefly away: nothing is saved, the channel answers

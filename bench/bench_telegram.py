@@ -84,7 +84,10 @@ def run_bot(base_url: str, database_url: str, ready_file: str, webhook_port: int
         import signal
 
         loop.add_signal_handler(signal.SIGTERM, stop.set)
-        async with running(settings, app, webhook=bool(webhook_port), channel_options={"poll_timeout": 5}):
+        options: dict = {"poll_timeout": 5}
+        if os.environ.get("BENCH_CORE_WORKERS"):
+            options["core_workers"] = int(os.environ["BENCH_CORE_WORKERS"])
+        async with running(settings, app, webhook=bool(webhook_port), channel_options=options):
             Path(ready_file).write_text("ready")
             await stop.wait()
 
@@ -171,6 +174,10 @@ async def one_run(database_url: str, *, residents: int, questions: int, webhook:
         await fake.stop()
 
 
+# Per run, so two benches at once (other work on a shared machine) do not drop each other's.
+PG_NAME = f"samvag_bench_{os.getpid()}"
+
+
 def pg_database() -> str | None:
     """A fresh PostgreSQL database with the schema, or None when no server answers."""
     try:
@@ -181,17 +188,26 @@ def pg_database() -> str | None:
 
         admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS samvag_bench"))
-            conn.execute(text("CREATE DATABASE samvag_bench"))
+            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_NAME}"))
+            conn.execute(text(f"CREATE DATABASE {PG_NAME}"))
         admin.dispose()
     except Exception as exc:  # no server: SQLite only
         print(f"(PostgreSQL skipped: {type(exc).__name__})")
         return None
-    url = PG_ADMIN.rsplit("/", 1)[0] + "/samvag_bench"
+    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_NAME}"
     engine = make_engine(url)
     create_all(engine)
     engine.dispose()
     return url
+
+
+def drop_pg_database() -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {PG_NAME}"))
+    admin.dispose()
 
 
 def main() -> int:
@@ -203,7 +219,10 @@ def main() -> int:
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--stub-core", action="store_true", help="measure the channel alone")
+    parser.add_argument("--core-workers", type=int, help="the channel's core threads (default: its own)")
     args = parser.parse_args()
+    if args.core_workers is not None:
+        os.environ["BENCH_CORE_WORKERS"] = str(args.core_workers)  # the bot child inherits it
     tmp = Path(tempfile.mkdtemp())
     dbs = [("SQLite", lambda: f"sqlite:///{tmp / 'bench.db'}")]
     if not args.no_pg:
@@ -220,6 +239,8 @@ def main() -> int:
                 one_run(url, residents=args.residents, questions=args.questions, webhook=webhook, stub=args.stub_core)
             )
             rows.append((name, "webhook" if webhook else "polling", r))
+            if name == "PostgreSQL":
+                drop_pg_database()
     core = "stub conversation (channel only)" if args.stub_core else "real conversation and content"
     print(f"\n{core}")
     print(f"matcher embeddings: {os.environ.get('SAMVAG_EMBEDDINGS', 'default (on when installed)')}")

@@ -109,6 +109,19 @@ class _Loader:
             self.error(path, _yaml_line(exc), f"invalid YAML: {getattr(exc, 'problem', exc)}")
             return None
 
+    def read_optional_mapping(self, path: Path, shape: str) -> tuple[dict, list[str]] | None:
+        """An optional top-level YAML file that must be a mapping; None when absent or broken."""
+        if not path.is_file():
+            return None
+        loaded = self.read_yaml(path)
+        if loaded is None or loaded[0] is None:
+            return None
+        data, lines = loaded
+        if not isinstance(data, dict):
+            self.error(path, 1, f"{path.name} must {shape}")
+            return None
+        return data, lines
+
     def run(self) -> tuple[Content | None, list[Problem]]:
         root = self.root
         if not root.is_dir():
@@ -207,17 +220,10 @@ class _Loader:
         return {c.id: c for c in found}
 
     def load_municipality(self, path: Path) -> dict[str, dict[str, str]]:
-        if not path.is_file():
+        mapping = self.read_optional_mapping(path, "map keys to values")
+        if mapping is None:
             return {}
-        loaded = self.read_yaml(path)
-        if loaded is None:
-            return {}
-        data, lines = loaded
-        if data is None:
-            return {}
-        if not isinstance(data, dict):
-            self.error(path, 1, "municipality.yaml must map keys to values")
-            return {}
+        data, lines = mapping
         profile: dict[str, dict[str, str]] = {}
         for key, value in data.items():
             line = _key_line(lines, str(key))
@@ -243,17 +249,10 @@ class _Loader:
 
     def load_synonyms(self, path: Path) -> dict[str, dict[str, tuple[str, ...]]]:
         """Editors' synonyms: `locale: {word residents use: [words in the content]}`."""
-        if not path.is_file():
+        mapping = self.read_optional_mapping(path, "map language codes to 'word: [words]' lists")
+        if mapping is None:
             return {}
-        loaded = self.read_yaml(path)
-        if loaded is None:
-            return {}
-        data, lines = loaded
-        if data is None:
-            return {}
-        if not isinstance(data, dict):
-            self.error(path, 1, "synonyms.yaml must map language codes to 'word: [words]' lists")
-            return {}
+        data, lines = mapping
         out: dict[str, dict[str, tuple[str, ...]]] = {}
         for locale, mapping in data.items():
             line = _key_line(lines, str(locale))

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from icalendar import Alarm, Calendar, Event
@@ -193,8 +194,14 @@ _MONTH = ("denna manad", "den har manaden", "i manad", "this month", "tassa kuus
 MAX_QUESTION = 100
 
 
+@lru_cache(maxsize=512)
+def _phrase(phrase: str) -> re.Pattern[str]:
+    # Compiled once: detect() runs on every free-text message and tries ~130 phrases.
+    return re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)")
+
+
 def _has(folded: str, phrase: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", folded) is not None
+    return _phrase(phrase).search(folded) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,6 @@ W_QUERY = 0.45
 W_LINE = 0.2
 W_EVIDENCE = 0.35
 EVIDENCE_K = 1.5  # evidence of this many rare words at full strength gives 1 - 1/e
-NARRATIVE_F = 0.7  # weight of a long message's words outside its asking sentence
 UNKNOWN_F = 0.6  # weight of a word the content never uses, relative to the rarest known word
 # Thin evidence: the entry shares one short, everyday word with a query whose other words the
 # content never uses ('min bil startar inte': 'start'). Such a match is suggested, not answered.
@@ -286,9 +285,7 @@ class _LocaleIndex:
 
     # --- query side ------------------------------------------------------------------------
 
-    def concepts(
-        self, words: list[str], resident: str, focus: frozenset[str] = frozenset()
-    ) -> list[_Concept]:
+    def concepts(self, words: list[str], resident: str) -> list[_Concept]:
         an = self.an
         stop, stop_stems = an.query_stops(resident)
         # Join words written apart when the joined word is known ('kontakt person').
@@ -304,7 +301,6 @@ class _LocaleIndex:
             joined.append(words[i])
             i += 1
         stems: list[str] = []
-        focus_stems: set[str] = set()
         for w in joined:
             if w in stop:
                 continue
@@ -316,12 +312,8 @@ class _LocaleIndex:
                 split = self._split(st, self.syn_keys)
                 if split:
                     stems.extend(split)
-                    if w in focus:
-                        focus_stems.update(split)
                     continue
             stems.append(st)
-            if w in focus:
-                focus_stems.add(st)
         out: list[_Concept] = []
         used: set[int] = set()
         for kterms, targets in self.multi_syn:
@@ -344,8 +336,6 @@ class _LocaleIndex:
                 c = self._concept(s)
                 if len(self._concept_cache) < 100_000:
                     self._concept_cache[s] = c
-            if focus and s not in focus_stems:  # told in the story, not asked about
-                c = _Concept(c.idf * NARRATIVE_F, c.variants, c.size, c.known)
             out.append(c)
         return out
 
@@ -437,11 +427,9 @@ class _LocaleIndex:
                 found.append(((s[:cut],), 0.85 if n - cut <= 3 else 0.75))
         return found
 
-    def score(
-        self, words: list[str], resident: str, top: int = 8, focus: frozenset[str] = frozenset()
-    ) -> list[tuple[str, float, int]]:
+    def score(self, words: list[str], resident: str, top: int = 8) -> list[tuple[str, float, int]]:
         """The best entries as (id, score, support); support is SOLID, VAGUE or THIN."""
-        concepts = self.concepts(words, resident, focus)
+        concepts = self.concepts(words, resident)
         total = sum(c.idf for c in concepts)
         if not concepts or total <= 0:
             return []
@@ -581,8 +569,6 @@ class Matcher:
         words = [w for w, _ in word_parts(text)]
         if not words:
             return {}, {}
-        asking = _asking_sentence(clean(text))
-        focus = frozenset(w for w, _ in word_parts(asking)) if asking else frozenset()
         best: dict[str, float] = {}
         support: dict[str, int] = {}
         keys = {w[:PREFIX_GATE] for w in words}
@@ -590,7 +576,7 @@ class Matcher:
             if loc != locale and loc not in ALWAYS_SEARCHED and keys.isdisjoint(index.prefixes):
                 continue  # no word of the query looks like this language's words
             factor = 1.0 if loc == locale else OTHER_LOCALE_F
-            for entry_id, s, sup in index.score(words, locale, focus=focus):
+            for entry_id, s, sup in index.score(words, locale):
                 s *= factor
                 if s > best.get(entry_id, 0.0):
                     best[entry_id] = s

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
+from sqlmodel import Session
+
 from bot.core.messages import (
     Attachment,
     Choice,
@@ -125,6 +127,21 @@ class Delivery:
 
     def enqueue(self, outbounds: Iterable[Outbound], *, progress: int = 0) -> int:
         """Store outbound replies durably and wake the sender; the first resumes at `progress`."""
+        rows = self.rows(outbounds, progress=progress)
+        if not rows:
+            return 0
+        n = self.store.add(rows)
+        self.wake()
+        return n
+
+    def stage(self, outbounds: Iterable[Outbound], *, session: Session) -> int:
+        """Add outbound replies to the caller's transaction (the event's): they are stored
+        exactly when the event's other writes are. Call `wake()` after it commits."""
+        rows = self.rows(outbounds)
+        return self.store.add(rows, session=session) if rows else 0
+
+    def rows(self, outbounds: Iterable[Outbound], *, progress: int = 0) -> list[OutboxMessage]:
+        """Outbox rows for outbound replies; the first resumes at `progress`."""
         now = self.clock()
         rows = [
             OutboxMessage(
@@ -138,15 +155,12 @@ class Delivery:
             )
             for o in outbounds
         ]
-        if not rows:
-            return 0
-        rows[0].progress = progress
+        if rows:
+            rows[0].progress = progress
         for row in rows:
             if row.title:
                 row.title = row.title[:128]
-        n = self.store.add(rows)
-        self.wake()
-        return n
+        return rows
 
     def wake(self) -> None:
         self._wake.set()

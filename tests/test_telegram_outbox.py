@@ -185,3 +185,62 @@ def test_mydata_and_forget_cover_the_outbox_and_blocked_mark(db_engine):
     assert holder.describe("tg:1", ctx) == []
     assert not TelegramStore(db_engine).is_blocked("tg:1")
     assert [r.target for r in OutboxStore(db_engine).pending()] == ["r:tg:2"]
+
+
+def test_a_relay_to_staff_is_stored_with_its_event_or_not_at_all(tmp_path):
+    """The Telegram channel stores an event's outbox rows in the event's own transaction: when
+    they cannot be stored, the event is undone too, so its redelivery is handled and no relay
+    to staff is lost (nor an urgent ticket left without its announcement)."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from sqlalchemy import event, func, select
+    from sqlalchemy import exc as sa_exc
+
+    from bot.bootstrap import build_app
+    from bot.channels.telegram import TelegramChannel
+    from bot.core.messages import Incoming, Kind
+    from bot.db.tables.handoff import HandoffTicket
+    from bot.db.tables.outbox import OutboxMessage
+    from bot.db.tables.state import ProcessedEvent
+    from bot.settings import Settings
+
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    app = build_app(Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'b.db'}",
+                             content_dir=Path(__file__).parent / "data" / "pack"), clock=lambda: now)
+    channel = TelegramChannel(app.settings, app, core_workers=0)
+
+    def send(text: str, event_id: str) -> list[Outbound]:
+        return channel._handle_resident_sync(Incoming(
+            resident="tg:1", language_hint="sv", kind=Kind.TEXT, text=text, event_id=event_id))
+
+    def count(table) -> int:
+        with app.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(table)).scalar()
+
+    try:
+        send("Hej", "e1")
+        channel._handle_resident_sync(Incoming(resident="tg:1", language_hint="sv",
+                                               kind=Kind.CHOICE, choice="lang:sv", event_id="e2"))
+        armed = {"on": True}
+
+        @event.listens_for(app.engine, "before_cursor_execute")
+        def _fail_once(conn, cursor, statement, params, context, executemany):
+            if armed["on"] and statement.startswith("INSERT INTO outbox"):
+                armed["on"] = False
+                raise sqlite3.OperationalError("disk I/O error")
+
+        with pytest.raises(sa_exc.OperationalError):
+            send("Jag vill ta livet av mig", "e3")
+        assert count(HandoffTicket) == 0 and count(OutboxMessage) == 0
+        with app.engine.connect() as conn:  # not claimed: Telegram's redelivery is handled
+            assert conn.execute(select(ProcessedEvent).where(ProcessedEvent.event_id == "e3")).first() is None
+
+        out = send("Jag vill ta livet av mig", "e3")  # the redelivery
+        assert any(isinstance(o.target, ToStaff) for o in out)
+        assert count(HandoffTicket) == 1
+        assert count(OutboxMessage) == sum(1 for o in out if not isinstance(o.target, ToResident))
+        assert count(OutboxMessage) >= 1
+    finally:
+        channel.close()
+        app.close()

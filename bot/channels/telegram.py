@@ -52,6 +52,7 @@ from bot.core.messages import (
     ToResident,
 )
 from bot.core.privacy import log_id
+from bot.db.engine import unit_of_work
 from bot.db.outbox_store import OutboxStore
 from bot.db.retry import is_transient
 from bot.db.telegram_store import TelegramStore
@@ -174,6 +175,11 @@ def staff_from_message(msg: Message, user: User, update_id: int) -> StaffIncomin
         return StaffIncoming(kind=Kind.TEXT, text=msg.text, **base)
     media = media_of(msg) or Media("other", f"{msg.chat_id}:{msg.message_id}")
     return StaffIncoming(kind=Kind.MEDIA, media=media, text=msg.caption or "", **base)
+
+
+def _to_writer(outbound: Outbound, resident: str | None) -> bool:
+    """A reply to the resident whose event it answers (sent at once, not through the outbox)."""
+    return isinstance(outbound.target, ToResident) and outbound.target.resident == resident
 
 
 def route_staff(handlers: list[Any], incoming: StaffIncoming, now: datetime) -> list[Outbound]:
@@ -357,7 +363,7 @@ class TelegramChannel:
                     message_ref=f"{chat.id}:{message.message_id}" if message else "",
                     event_id=f"tg:u:{update.update_id}",
                 )
-                await self.dispatch(await self.handle_staff(staff), chat_id=None, resident=None)
+                await self.handle_staff(staff)
                 return
             await query.answer()
         except BadRequest as exc:  # too old to answer: the press still counts
@@ -384,8 +390,7 @@ class TelegramChannel:
         if not await self.is_staff(user.id):
             log.warning("message in the staff group from a non-member refused")
             return
-        incoming = staff_from_message(msg, user, update.update_id)
-        await self.dispatch(await self.handle_staff(incoming), chat_id=None, resident=None)
+        await self.handle_staff(staff_from_message(msg, user, update.update_id))
 
     async def on_other_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Other groups: a polite word when someone addresses the bot, else silence."""
@@ -455,7 +460,22 @@ class TelegramChannel:
     # --- the core ------------------------------------------------------------------------------
 
     async def handle_resident(self, incoming: Incoming) -> list[Outbound]:
-        return await self._in_worker(lambda: list(self.app.conversation.handle(incoming) or []))
+        """The core's answer to a resident's event; what is not for the writer is already
+        in the outbox (stored in the event's own transaction), and the sender is woken."""
+        outbound = await self._in_worker(lambda: self._handle_resident_sync(incoming))
+        if any(not _to_writer(o, incoming.resident) for o in outbound):
+            self.delivery.wake()
+        return outbound
+
+    def _handle_resident_sync(self, incoming: Incoming) -> list[Outbound]:
+        # One transaction for the event and the outbox rows it produces: a crash between the
+        # two cannot lose a relay to staff (the conversation's own unit of work joins this).
+        with unit_of_work(self.app.engine) as session:
+            outbound = list(self.app.conversation.handle(incoming) or [])
+            self.delivery.stage(
+                [o for o in outbound if not _to_writer(o, incoming.resident)], session=session
+            )
+        return outbound
 
     async def _in_worker(self, fn: Callable[[], list[Outbound]]) -> list[Outbound]:
         """Run synchronous core code (it waits on the database) off the event loop."""
@@ -463,14 +483,24 @@ class TelegramChannel:
             return fn()
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
 
-    async def handle_staff(self, incoming: StaffIncoming) -> list[Outbound]:
-        return await self._in_worker(lambda: self._handle_staff_sync(incoming))
+    async def handle_staff(self, incoming: StaffIncoming) -> None:
+        """A staff event; everything it produces goes through the outbox, stored in the
+        event's own transaction."""
+        outbound = await self._in_worker(lambda: self._handle_staff_sync(incoming))
+        if outbound:
+            self.delivery.wake()
 
     def _handle_staff_sync(self, incoming: StaffIncoming) -> list[Outbound]:
-        staff = getattr(self.app, "staff", None)
-        if staff is not None and hasattr(staff, "handle"):
-            return list(staff.handle(incoming, self.clock()) or [])
-        return route_staff(getattr(self.app, "staff_handlers", []), incoming, self.clock())
+        with unit_of_work(self.app.engine) as session:
+            staff = getattr(self.app, "staff", None)
+            if staff is not None and hasattr(staff, "handle"):
+                outbound = list(staff.handle(incoming, self.clock()) or [])
+            else:
+                outbound = route_staff(
+                    getattr(self.app, "staff_handlers", []), incoming, self.clock()
+                )
+            self.delivery.stage(outbound, session=session)
+        return outbound
 
     async def is_staff(self, user_id: int) -> bool:
         """Only members of the staff group act as staff; asked of Telegram, cached briefly."""
@@ -516,15 +546,8 @@ class TelegramChannel:
         resident: str | None,
         pressed: Message | None = None,
     ) -> None:
-        """Replies to the writer go out now, in order; the rest go through the outbox."""
-        direct = [
-            o
-            for o in outbound
-            if isinstance(o.target, ToResident) and o.target.resident == resident
-        ]
-        later = [o for o in outbound if o not in direct]
-        if later:
-            self.delivery.enqueue(later)
+        """Replies to the writer go out now, in order (the core's others are in the outbox)."""
+        direct = [o for o in outbound if _to_writer(o, resident)]
         if not direct or chat_id is None or resident is None:
             return
         assert self.sender is not None

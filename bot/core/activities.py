@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Protocol
 
 from icalendar import Alarm, Calendar, Event
@@ -194,14 +193,17 @@ _MONTH = ("denna manad", "den har manaden", "i manad", "this month", "tassa kuus
 MAX_QUESTION = 100
 
 
-@lru_cache(maxsize=512)
-def _phrase(phrase: str) -> re.Pattern[str]:
-    # Compiled once: detect() runs on every free-text message and tries ~130 phrases.
-    return re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)")
+def _any_of(phrases: Iterable[str]) -> re.Pattern[str]:
+    """One pattern for a list of phrases, each as whole words: one search instead of many."""
+    # Longest first, so an alternation never stops at a shorter phrase that is a prefix.
+    alts = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alts})(?!\w)")
 
 
-def _has(folded: str, phrase: str) -> bool:
-    return _phrase(phrase).search(folded) is not None
+# Compiled once: detect() runs on every free-text message.
+_KIND_RE = {kind: _any_of(words) for kind, words in _KIND_WORDS.items()}
+_WHEN_RE, _WEEK_RE, _MONTH_RE = _any_of(_WHEN_WORDS), _any_of(_WEEK), _any_of(_MONTH)
+_STRONG_RE, _WEAK_RE = _any_of(_STRONG), _any_of(_WEAK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,17 +219,16 @@ def detect(text: str) -> WhatsOn | None:
     if not text or len(text) > MAX_QUESTION:
         return None
     folded = fold(text.replace("'", "").replace("’", ""))
-    kind = next((k for k, words in _KIND_WORDS.items() if any(_has(folded, w) for w in words)),
-                None)  # fmt: skip
-    when = any(_has(folded, w) for w in _WHEN_WORDS)
+    kind = next((k for k, pattern in _KIND_RE.items() if pattern.search(folded)), None)
+    when = _WHEN_RE.search(folded) is not None
     within = None
-    if any(_has(folded, p) for p in _WEEK):
+    if _WEEK_RE.search(folded):
         within = timedelta(days=7)
-    elif any(_has(folded, p) for p in _MONTH):
+    elif _MONTH_RE.search(folded):
         within = timedelta(days=31)
     words = folded.split()
-    asks = any(_has(folded, p) for p in _STRONG) or (
-        any(_has(folded, p) for p in _WEAK)
+    asks = _STRONG_RE.search(folded) is not None or (
+        _WEAK_RE.search(folded) is not None
         and not any(w in _IF for w in words)
         and (len(words) <= 4 or within is not None)
     )

@@ -132,6 +132,8 @@ class Conversation:
     transient_error: Callable[[BaseException], bool] = staticmethod(lambda exc: False)
     # Set by bootstrap (bot.db.engine.unit_of_work): each event commits as a whole or not at all.
     unit_of_work: Callable[[], AbstractContextManager[object]] | None = None
+    # Set by bootstrap (bot.db.engine.savepoint): a part of the event that may fail alone.
+    savepoint: Callable[[], AbstractContextManager[object]] | None = None
 
     def __init__(
         self,
@@ -223,7 +225,7 @@ class Conversation:
         self.residents._forgotten.discard(incoming.resident)
         try:
             # A savepoint inside the event's unit of work: a failing flow leaves no half records.
-            with self.unit_of_work() if self.unit_of_work is not None else nullcontext():
+            with self.savepoint() if self.savepoint is not None else nullcontext():
                 replies = self._route(state, ctx, incoming, is_new)
         except Exception as exc:
             if self.transient_error(exc):

@@ -6,7 +6,7 @@ import logging
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import select
@@ -15,8 +15,10 @@ from bot.core.flows import Ctx
 from bot.core.messages import Outbound
 from bot.core.privacy import log_id, pseudonym
 from bot.core.scrub import scrub
-from bot.db.engine import read_session, session_scope
+from bot.db.engine import read_session, session_scope, write_session
 from bot.db.tables.stats import PseudonymKey, UsageEvent
+
+_INSERT = insert(UsageEvent.__table__)  # type: ignore[attr-defined]  # built once: values bound
 
 log = logging.getLogger(__name__)
 
@@ -81,19 +83,22 @@ class SqlAnalytics:
             # Bounded work for any caller; the margin means no identifier is cut in half
             # within what is kept.
             kept = scrub(text.strip()[: MAX_TEXT * 3])[:MAX_TEXT]
-        event = UsageEvent(
-            kind=kind[:32],
-            at=now.astimezone(UTC),
-            locale=locale[:16],
-            resident_hash=self.resident_hash(resident),
-            entry_id=entry_id,
-            category=category,
-            helpful=helpful,
-            text=kept or None,
-        )
+        values = {
+            "kind": kind[:32],
+            "at": now.astimezone(UTC),
+            "locale": locale[:16],
+            "resident_hash": self.resident_hash(resident),
+            "entry_id": entry_id,
+            "category": category,
+            "helpful": helpful,
+            "text": kept or None,
+        }
         try:
-            with session_scope(self.engine) as session:
-                session.add(event)
+            # One plain INSERT per event. A failed statement leaves an SQLite transaction
+            # usable, so there it needs no savepoint; PostgreSQL's would be aborted.
+            scope = write_session if self.engine.dialect.name == "sqlite" else session_scope
+            with scope(self.engine) as session:
+                session.execute(_INSERT, values)
         except SQLAlchemyError as exc:
             # Statistics must never cost the resident their answer. No traceback: SQLAlchemy's
             # message quotes the statement's parameters, which include the resident's text.

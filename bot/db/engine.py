@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
@@ -61,10 +62,14 @@ def _joined(engine: Engine) -> Session | None:
 
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """One transaction for everything the stores do inside it: all of it commits, or none."""
-    if _joined(engine) is not None:
-        with session_scope(engine) as session:
-            yield session
+    """One transaction for everything the stores do inside it: all of it commits, or none.
+
+    Inside another unit of work it joins that one (no savepoint): it commits with the outermost,
+    and an error in it fails the whole. A part that may fail alone uses `savepoint`.
+    """
+    joined = _joined(engine)
+    if joined is not None:
+        yield joined
         return
     with Session(engine, expire_on_commit=False) as session:
         if engine.dialect.name == "sqlite":
@@ -92,6 +97,28 @@ def read_session(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """A session for writes that expect no error: the unit of work's as is, else its own.
+
+    Inside a unit of work there is no savepoint (a savepoint costs two statements, and the hot
+    path of an event writes several times): an error fails the whole event, which is what any
+    unexpected database error should do. Writes that expect an error (a duplicate key) and
+    carry on use `session_scope`. Alone, it commits on success and rolls back on any error.
+    """
+    joined = _joined(engine)
+    if joined is not None:
+        yield joined
+        return
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error.
 
@@ -110,3 +137,33 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def insert_new(session: Session, table: Table, values: dict[str, Any]) -> bool:
+    """Insert a row unless its key exists: True when inserted. One statement, no savepoint.
+
+    `INSERT ... ON CONFLICT DO NOTHING` (SQLite and PostgreSQL): a duplicate is no error, so
+    it needs no savepoint inside a unit of work. On PostgreSQL a concurrent insert of the same
+    key waits for the other transaction and then does nothing, as a unique violation would.
+    """
+    name = session.get_bind().dialect.name
+    stmt = _INSERT_NEW.get((name, table))
+    if stmt is None:
+        if name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        elif name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:  # pragma: no cover - samvag runs on SQLite and PostgreSQL
+            raise NotImplementedError(name)
+        # RETURNING, not rowcount: psycopg reports no rowcount for this statement.
+        stmt = insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+        _INSERT_NEW[(name, table)] = stmt
+    return session.execute(stmt, values).first() is not None
+
+
+_INSERT_NEW: dict[tuple[str, Table], Any] = {}
+
+
+# A part of a unit of work that may fail alone (a flow with a bug): its writes are undone, the
+# event's others stay. Alone, it is a transaction of its own.
+savepoint = session_scope

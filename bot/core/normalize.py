@@ -16,6 +16,23 @@ MAX_TOKENS = 80
 _EXTRA_FOLD = str.maketrans(
     {"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "đ": "d", "ł": "l", "ı": "i", "ŧ": "t", "ħ": "h"}
 )
+# Serbian (and Romani in Serbia) is written in Cyrillic and in Latin script alike: Cyrillic is
+# read as Serbian Latin, so a question in either script finds content in the other.
+_CYRILLIC = str.maketrans(
+    {
+        **dict(
+            zip("абвгдђежзијклмнопрстћуфхцчшыэйё", "abvgdđežzijklmnoprstćufhcčšyeje", strict=True)
+        ),
+        "љ": "lj",
+        "њ": "nj",
+        "џ": "dž",
+        "щ": "šč",
+        "ю": "ju",
+        "я": "ja",
+        "ъ": "",
+        "ь": "",
+    }
+)
 # Romani is written with several orthographies: č/ch/tsh/c, š/sh/s, ž/zh/z, ʒ/dž/dzh/dj.
 # After diacritics are gone (č -> c) the digraphs are folded to the same letter, in every
 # language, so index and query always agree.
@@ -67,6 +84,8 @@ def clean(text: str) -> str:
 def fold(word: str) -> str:
     """Casefold, strip diacritics (ö -> o, č -> c) and fold Romani digraphs (sh -> s)."""
     word = unicodedata.normalize("NFKC", word).casefold().translate(_EXTRA_FOLD)
+    if not word.isascii():
+        word = word.translate(_CYRILLIC)
     word = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
     for a, b in _DIGRAPHS:
         if a in word:

@@ -206,15 +206,17 @@ class _LocaleIndex:
         for term in self.sorted_vocab:
             self.by_first_len[(term[0], len(term))].append(term)
         # Question lines with their terms' weights, for how much of a line a query covers.
-        self.lines: list[list[tuple[tuple[tuple[str, float], ...], float]]] = []
+        self.lines: list[list[tuple[dict[str, float], float]]] = []
+        self.line_terms: list[frozenset[str]] = []  # every term of an entry's lines
         for doc_lines in self.qlines:
             prepared = []
             for line in doc_lines:
-                weighted = tuple((t, self.idf.get(t, self.unknown_idf)) for t in line)
-                mass = sum(w for _, w in weighted)
+                weighted = {t: self.idf.get(t, self.unknown_idf) for t in line}
+                mass = sum(weighted.values())
                 if mass > 0:
                     prepared.append((weighted, mass))
             self.lines.append(prepared)
+            self.line_terms.append(frozenset(t for w, _ in prepared for t in w))
         del self.qlines
         self._near_cache: dict[str, list[tuple[tuple[str, ...], float]]] = {}
         self._concept_cache: dict[str, _Concept] = {}
@@ -243,6 +245,9 @@ class _LocaleIndex:
                         if other and other != t and other not in self.reverse_syn[t[0]]:
                             self.reverse_syn[t[0]].append(other)
         self.syn_keys = set(self.single_syn)
+        self.multi_by_first: dict[str, list[int]] = defaultdict(list)
+        for i, (kterms, _) in enumerate(self.multi_syn):
+            self.multi_by_first[kterms[0]].append(i)
         self.reversed_vocab = sorted(t[::-1] for t in self.vocab)
 
     def _add_compound_parts(self, strengths: list[dict[str, float]], raw_words: set[str]) -> None:
@@ -316,7 +321,8 @@ class _LocaleIndex:
             stems.append(st)
         out: list[_Concept] = []
         used: set[int] = set()
-        for kterms, targets in self.multi_syn:
+        found = sorted(i for st in set(stems) for i in self.multi_by_first.get(st, ()))
+        for kterms, targets in (self.multi_syn[i] for i in found):
             if all(k in stems for k in kterms):
                 idx = {stems.index(k) for k in kterms}
                 if idx & used:
@@ -435,8 +441,7 @@ class _LocaleIndex:
             return []
         unknown = any(not c.known and c.size >= THIN_UNKNOWN for c in concepts)
         acc: dict[int, float] = defaultdict(float)
-        hits: dict[int, int] = defaultdict(int)
-        longest: dict[int, int] = defaultdict(int)
+        found: list[tuple[_Concept, dict[int, float]]] = []  # what each concept matched
         qterms: dict[str, float] = {}
         postings = self.postings
         strengths = self.strengths
@@ -482,28 +487,28 @@ class _LocaleIndex:
                         v = f * w / len(terms)
                         if v > best.get(d, 0.0):
                             best[d] = v
+            idf = c.idf
             for d, v in best.items():
-                acc[d] += c.idf * v
-                hits[d] += 1
-                if c.size > longest[d]:
-                    longest[d] = c.size
+                acc[d] += idf * v
+            found.append((c, best))
         ranked = heapq.nlargest(top * 2, acc.items(), key=lambda kv: kv[1])
+        qkeys = qterms.keys()
         out = []
         for d, a in ranked:
             qcov = a / total
             dcov = 0.0
-            for weighted, mass in self.lines[d]:
-                hit = 0.0
-                for t, w in weighted:
-                    f = qterms.get(t)
-                    if f:
-                        hit += w * f
-                if hit > dcov * mass:
-                    dcov = hit / mass
+            if not self.line_terms[d].isdisjoint(qkeys):
+                for weighted, mass in self.lines[d]:
+                    hit = 0.0
+                    for t in weighted.keys() & qkeys:
+                        hit += weighted[t] * qterms[t]
+                    if hit > dcov * mass:
+                        dcov = hit / mass
             ev = 1.0 - math.exp(-a / (self.max_idf * EVIDENCE_K))
             raw = W_QUERY * qcov + W_LINE * dcov * min(1.0, qcov * 2) + W_EVIDENCE * ev
             support = SOLID
-            if hits[d] == 1 and longest[d] <= THIN_WORD:
+            matched = [c.size for c, best in found if best.get(d, 0.0) > 0.0]
+            if len(matched) == 1 and matched[0] <= THIN_WORD:
                 support = THIN if unknown else VAGUE if len(concepts) == 1 else SOLID
             out.append((self.doc_ids[d], math.sqrt(raw), support))  # sqrt spreads the low range
         out.sort(key=lambda kv: -kv[1])
@@ -571,10 +576,18 @@ class Matcher:
             return {}, {}
         best: dict[str, float] = {}
         support: dict[str, int] = {}
-        keys = {w[:PREFIX_GATE] for w in words}
+        # Only the words that carry meaning in the resident's language open other locales.
+        # Other languages are searched for the words the resident's own language and the
+        # source languages do not know: only such a word can find something new there.
+        stop = self.lexicon.stop_words(locale)
+        rest = {w[:PREFIX_GATE] for w in words if w not in stop}
         for loc, index in self.indexes.items():
-            if loc != locale and loc not in ALWAYS_SEARCHED and keys.isdisjoint(index.prefixes):
-                continue  # no word of the query looks like this language's words
+            if loc == locale or loc in ALWAYS_SEARCHED:
+                rest -= index.prefixes
+        for loc, index in self.indexes.items():
+            primary = loc == locale or loc in ALWAYS_SEARCHED
+            if not primary and rest.isdisjoint(index.prefixes):
+                continue
             factor = 1.0 if loc == locale else OTHER_LOCALE_F
             for entry_id, s, sup in index.score(words, locale):
                 s *= factor

@@ -11,7 +11,6 @@ installed; the default install matches lexically, offline and light.
 
 from __future__ import annotations
 
-import heapq
 import logging
 import math
 import re
@@ -19,6 +18,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Literal, Protocol
 
 from rapidfuzz import process
@@ -491,7 +491,7 @@ class _LocaleIndex:
             for d, v in best.items():
                 acc[d] += idf * v
             found.append((c, best))
-        ranked = heapq.nlargest(top * 2, acc.items(), key=lambda kv: kv[1])
+        ranked = sorted(acc.items(), key=itemgetter(1), reverse=True)[: top + 4]
         qkeys = qterms.keys()
         out = []
         for d, a in ranked:
@@ -506,13 +506,17 @@ class _LocaleIndex:
                         dcov = hit / mass
             ev = 1.0 - math.exp(-a / (self.max_idf * EVIDENCE_K))
             raw = W_QUERY * qcov + W_LINE * dcov * min(1.0, qcov * 2) + W_EVIDENCE * ev
-            support = SOLID
-            matched = [c.size for c, best in found if best.get(d, 0.0) > 0.0]
-            if len(matched) == 1 and matched[0] <= THIN_WORD:
-                support = THIN if unknown else VAGUE if len(concepts) == 1 else SOLID
-            out.append((self.doc_ids[d], math.sqrt(raw), support))  # sqrt spreads the low range
+            out.append((d, math.sqrt(raw)))  # sqrt spreads the useful low range
         out.sort(key=lambda kv: -kv[1])
-        return out[:top]
+        result = []
+        for rank, (d, score) in enumerate(out[:top]):
+            support = SOLID  # only the leaders' support can sway a decision
+            if rank < 3:
+                matched = [c.size for c, best in found if best.get(d, 0.0) > 0.0]
+                if len(matched) == 1 and matched[0] <= THIN_WORD:
+                    support = THIN if unknown else VAGUE if len(concepts) == 1 else SOLID
+            result.append((self.doc_ids[d], score, support))
+        return result
 
 
 def _combine(weights: Iterable[float]) -> float:

@@ -202,6 +202,16 @@ class _LocaleIndex:
             plist.sort(key=lambda dw: -dw[1])
         self.common_df = COMMON_DF
         self.sorted_vocab = sorted(self.vocab)
+        # The content's words as written (folded), for typos: a typo is made in the word, not
+        # in its stem ('feberr' is one letter from 'feber', whose stem is 'feb').
+        self.surface_stem: dict[str, str] = {}
+        self.surface_by_first_len: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for w in sorted(raw_words):
+            if len(w) >= 4 and w not in self.an.stop:
+                st = self.an.stem(w)
+                if st in self.vocab:
+                    self.surface_stem[w] = st
+                    self.surface_by_first_len[(w[0], len(w))].append(w)
         self.by_first_len: dict[tuple[str, int], list[str]] = defaultdict(list)
         for term in self.sorted_vocab:
             self.by_first_len[(term[0], len(term))].append(term)
@@ -306,6 +316,7 @@ class _LocaleIndex:
             joined.append(words[i])
             i += 1
         stems: list[str] = []
+        surface: dict[str, str] = {}
         for w in joined:
             if w in stop:
                 continue
@@ -319,6 +330,7 @@ class _LocaleIndex:
                     stems.extend(split)
                     continue
             stems.append(st)
+            surface.setdefault(st, w)
         out: list[_Concept] = []
         used: set[int] = set()
         found = sorted(i for st in set(stems) for i in self.multi_by_first.get(st, ()))
@@ -337,20 +349,28 @@ class _LocaleIndex:
             if pos in used or s in seen:
                 continue
             seen.add(s)
-            c = self._concept_cache.get(s)
+            w = surface.get(s, s)
+            key = s if s in self.vocab else f"{s} {w}"
+            c = self._concept_cache.get(key)
             if c is None:
-                c = self._concept(s)
+                c = self._concept(s, w)
                 if len(self._concept_cache) < 100_000:
-                    self._concept_cache[s] = c
+                    self._concept_cache[key] = c
             out.append(c)
         return out
 
-    def _concept(self, s: str) -> _Concept:
-        """One query word with the known terms it may mean, weighted by rarity."""
+    def _concept(self, s: str, word: str = "") -> _Concept:
+        """One query word (stem `s`, written `word`) with the known terms it may mean."""
         c = _Concept(idf=0.0, size=len(s))
         known = s in self.vocab
         c.variants.append(((s,), 1.0))
-        c.variants.extend(self._prefixed(s) if known else self._near(s))
+        if known:
+            c.variants.extend(self._prefixed(s))
+        else:
+            near = self._near(s)
+            have = {terms for terms, _ in near}
+            c.variants.extend(near)
+            c.variants.extend(v for v in self._misspelt(word) if v[0] not in have)
         for t in self.single_syn.get(s, ()):
             c.variants.append((t, SYNONYM_F))
         if not known:
@@ -386,7 +406,8 @@ class _LocaleIndex:
         if n >= 4:
             k = 1 if n <= 7 else 2
             pool: list[str] = []
-            for m in range(n - k, n + k + 1):
+            # A typo never turns a word into a word of three letters ('matt' is not 'mat').
+            for m in range(max(4, n - k), n + k + 1):
                 pool.extend(self.by_first_len.get((s[0], m), ()))
             if pool:
                 for cand, dist, _ in process.extract(
@@ -412,6 +433,22 @@ class _LocaleIndex:
             split = self._split(s)
             if split:
                 found.append((split, SPLIT_F))
+        return found
+
+    def _misspelt(self, word: str) -> list[tuple[tuple[str, ...], float]]:
+        """Content words one or two typos away from the word as the resident wrote it."""
+        n = len(word)
+        if n < 5:
+            return []
+        k = 1 if n <= 8 else 2
+        pool: list[str] = []
+        for m in range(max(4, n - k), n + k + 1):
+            pool.extend(self.surface_by_first_len.get((word[0], m), ()))
+        found: list[tuple[tuple[str, ...], float]] = []
+        for cand, dist, _ in process.extract(
+            word, pool, scorer=Levenshtein.distance, score_cutoff=k, limit=3
+        ):
+            found.append(((self.surface_stem[cand],), 1.0 - dist / max(n, len(cand)) - 0.05))
         return found
 
     def _prefixed(self, s: str) -> list[tuple[tuple[str, ...], float]]:

@@ -21,7 +21,7 @@ from bot.core.flows import Job, StaffHandler
 from bot.core.i18n import I18n
 from bot.core.ports import Clock, system_clock
 from bot.db.analytics_store import SqlAnalytics
-from bot.db.engine import make_engine, savepoint, unit_of_work
+from bot.db.engine import make_engine, undo, unit_of_work
 from bot.db.schema import create_all
 from bot.db.state_store import SqlStateStore
 from bot.settings import Settings
@@ -100,7 +100,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     # One transaction per resident event: a fault anywhere in it leaves no half-done records.
     conversation.unit_of_work = lambda: unit_of_work(engine)
     # A flow that fails halfway leaves no records, and the event still counts as handled.
-    conversation.savepoint = lambda: savepoint(engine)
+    conversation.undo = lambda: undo(engine)
     app = App(
         settings=settings,
         clock=clock,

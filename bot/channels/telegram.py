@@ -197,6 +197,22 @@ def route_staff(handlers: list[Any], incoming: StaffIncoming, now: datetime) -> 
     return out
 
 
+def default_core_workers(app: Any) -> int:
+    """Threads for the core: 0 runs it on the event loop.
+
+    PostgreSQL takes concurrent transactions, so its waits overlap in four threads. SQLite has
+    one writer, and the lexical core is about 2 ms of Python that holds the GIL: in a thread of
+    its own it only adds GIL handoffs (each SQLite call gives the GIL away, and getting it back
+    from a busy loop can take the 5 ms switch interval), which cost a quarter of the bench's
+    throughput; so it runs on the loop. The embedding re-ranker runs its model without the GIL
+    for a quarter of a second a question: then the core gets its thread, and the loop serves on.
+    """
+    if app.engine.dialect.name != "sqlite":
+        return 4
+    matcher = getattr(getattr(app, "conversation", None), "matcher", None)
+    return 1 if getattr(matcher, "reranker", None) is not None else 0
+
+
 class TelegramChannel:
     """The Telegram door: builds the Application and turns updates into core calls."""
 
@@ -228,10 +244,7 @@ class TelegramChannel:
         # resident_blocked, which drops the resident here, so most updates skip a database read.
         self._unblocked: set[str] = set()
         if core_workers is None:
-            # The core waits on the database (and the matcher's numpy), so it runs off the event
-            # loop. PostgreSQL takes concurrent transactions; SQLite has one writer, and more
-            # threads there only queue on its lock, so it gets one.
-            core_workers = 1 if app.engine.dialect.name == "sqlite" else 4
+            core_workers = default_core_workers(app)
         self._executor = ThreadPoolExecutor(core_workers, "core") if core_workers > 0 else None
         self.application: Application | None = None
         self.sender: TelegramSender | None = None

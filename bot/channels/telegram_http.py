@@ -7,10 +7,14 @@ as the seam for exactly this (https://docs.python-telegram-bot.org/en/stable/tel
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -73,7 +77,8 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=read,
         )
-        data: aiohttp.FormData | dict[str, str] | None = None
+        data: aiohttp.FormData | bytes | None = None
+        headers = None
         if request_data is not None:
             files = request_data.multipart_data
             params = request_data.json_parameters
@@ -86,9 +91,14 @@ class AiohttpRequest(BaseRequest):
                     form.add_field(name, body, filename=filename, content_type=mime)
                 data = form
             else:
-                data = params
+                # The same form body aiohttp would build from the dict, encoded in one call:
+                # FormData's machinery was a tenth of a busy bot's CPU.
+                data = urlencode(params, doseq=True).encode("ascii")
+                headers = _FORM
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as res:
+            async with self._session.request(
+                method, url, data=data, headers=headers, timeout=timeout
+            ) as res:
                 return res.status, await res.read()
         except TimeoutError as err:
             raise TimedOut from err

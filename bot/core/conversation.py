@@ -11,7 +11,7 @@ import hashlib
 import logging
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -132,8 +132,9 @@ class Conversation:
     transient_error: Callable[[BaseException], bool] = staticmethod(lambda exc: False)
     # Set by bootstrap (bot.db.engine.unit_of_work): each event commits as a whole or not at all.
     unit_of_work: Callable[[], AbstractContextManager[object]] | None = None
-    # Set by bootstrap (bot.db.engine.savepoint): a part of the event that may fail alone.
-    savepoint: Callable[[], AbstractContextManager[object]] | None = None
+    # Set by bootstrap (bot.db.engine.undo): rolls back what the event wrote so far, so a flow
+    # that fails halfway leaves no half records (the event is then claimed again).
+    undo: Callable[[], None] | None = None
 
     def __init__(
         self,
@@ -224,14 +225,18 @@ class Conversation:
         incoming = replace(incoming, text=_clean(incoming.text), choice=incoming.choice.strip())
         self.residents._forgotten.discard(incoming.resident)
         try:
-            # A savepoint inside the event's unit of work: a failing flow leaves no half records.
-            with self.savepoint() if self.savepoint is not None else nullcontext():
-                replies = self._route(state, ctx, incoming, is_new)
+            replies = self._route(state, ctx, incoming, is_new)
         except Exception as exc:
             if self.transient_error(exc):
                 raise  # the database is briefly away: nothing is saved, the channel answers
             # Keep the stored state as it was, so the resident can try again or use /menu.
             log.exception("conversation failed for a %s event", incoming.kind)
+            if self.undo is not None:
+                # No half records of the failed flow; the event still counts as handled, so a
+                # redelivery does not fail the same way again and again.
+                self.undo()
+                if incoming.event_id:
+                    self.states.claim_event(incoming.event_id, now=now)
             _ = ctx._
             return to(incoming.resident, Reply(
                 _("Sorry, something went wrong on my side. Please try again, or write /menu."),

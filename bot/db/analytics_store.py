@@ -88,20 +88,22 @@ class SqlAnalytics:
             "at": now.astimezone(UTC),
             "locale": locale[:16],
             "resident_hash": self.resident_hash(resident),
-            "entry_id": entry_id,
-            "category": category,
+            # Every value fits its column, so the insert cannot fail on the data.
+            "entry_id": entry_id and entry_id[:128],
+            "category": category and category[:64],
             "helpful": helpful,
             "text": kept or None,
         }
         try:
-            # One plain INSERT per event. A failed statement leaves an SQLite transaction
-            # usable, so there it needs no savepoint; PostgreSQL's would be aborted.
-            scope = write_session if self.engine.dialect.name == "sqlite" else session_scope
-            with scope(self.engine) as session:
+            # One plain INSERT in the event's transaction (no savepoint: a savepoint costs two
+            # more statements on every answered question). Every value fits its column, so only
+            # a broken database makes it fail, and that fails the event's other writes too.
+            with write_session(self.engine) as session:
                 session.execute(_INSERT, values)
         except SQLAlchemyError as exc:
-            # Statistics must never cost the resident their answer. No traceback: SQLAlchemy's
-            # message quotes the statement's parameters, which include the resident's text.
+            # Statistics must never cost the resident their answer (on SQLite a failed statement
+            # leaves the event's transaction usable). No traceback: SQLAlchemy's message quotes
+            # the statement's parameters, which include the resident's text.
             log.warning(
                 "could not record a %s event for %s: %s", kind, log_id(resident), type(exc).__name__
             )

@@ -31,11 +31,9 @@ from bot.core.messages import (
 )
 from bot.core.privacy import log_id
 from bot.db.outbox_store import OutboxStore
-from bot.db.tables.outbox import OutboxMessage
+from bot.db.tables.outbox import STAFF_TARGET, OutboxMessage
 
 log = logging.getLogger(__name__)
-
-STAFF_TARGET = "staff"
 
 
 class RetryLater(Exception):  # noqa: N818 - an outcome, not a failure

@@ -373,6 +373,26 @@ def test_forget_closes_with_a_note_and_erases_messages(world):
     assert world.service.store.get(number).resident != R1
 
 
+def test_forget_drops_relays_of_the_residents_words_still_waiting_for_the_staff_group(world):
+    from sqlmodel import Session, select
+
+    from bot.db.outbox_store import OutboxStore
+    from bot.db.tables.outbox import STAFF_TARGET, OutboxMessage
+
+    mine, theirs = _open(world), _open(world, R2)
+    engine = world.service.store.engine
+    OutboxStore(engine).add(
+        [
+            OutboxMessage(target=STAFF_TARGET, ticket=mine, payload='{"text": "private matter"}'),
+            OutboxMessage(target=STAFF_TARGET, ticket=theirs, payload='{"text": "hello"}'),
+        ]
+    )
+    world.service.forget(R1, world.now)
+    with Session(engine) as s:
+        waiting = s.exec(select(OutboxMessage.ticket)).all()
+    assert waiting == [theirs]
+
+
 def test_risk_words_inside_another_flow_take_the_resident_out_of_it(world):
     ctx = world.ctx(R1)
     ctx.enter("appt", {"step": "date"})

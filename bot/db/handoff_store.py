@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.core.handoff import CLOSED, OPEN, WAITING, Held, StaffMember, Ticket
 from bot.db.engine import read_session, session_scope, write_session
 from bot.db.tables.handoff import HandoffMessage, HandoffTicket, RecentQuestion, StaffLanguages
+from bot.db.tables.outbox import STAFF_TARGET, OutboxMessage
 from bot.db.tables.telegram import StaffTopic
 
 FORGOTTEN = "forgotten"  # the resident key of an anonymised ticket
@@ -328,6 +329,13 @@ class SqlHandoffStore:
             ids = select(HandoffTicket.id).where(HandoffTicket.resident == resident)
             s.execute(delete(HandoffMessage).where(HandoffMessage.ticket_id.in_(ids)))  # type: ignore[attr-defined]
             s.execute(delete(RecentQuestion).where(RecentQuestion.resident == resident))
+            # Relays of the resident's words still waiting for the staff group go too.
+            s.execute(
+                delete(OutboxMessage).where(
+                    OutboxMessage.target == STAFF_TARGET,
+                    OutboxMessage.ticket.in_(ids),  # type: ignore[union-attr]
+                )
+            )
             # Tickets stay, anonymised, so counts and ratings remain for statistics.
             s.execute(update(HandoffTicket).where(HandoffTicket.resident == resident)
                       .values(resident=FORGOTTEN, topic_area=None))

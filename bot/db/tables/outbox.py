@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
+STAFF_TARGET = "staff"  # the staff group's target key; a resident's is "r:<resident key>"
+
 
 class OutboxMessage(SQLModel, table=True):
     """One Reply for one target; deleted once delivered (it holds message text)."""

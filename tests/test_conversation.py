@@ -145,7 +145,7 @@ def test_an_unreviewed_translation_carries_a_note_and_the_swedish_original(conve
 def test_a_vague_question_gets_up_to_three_suggestions_as_buttons(conversation, analytics):
     lisa = Resident(conversation, hint="sv")
     lisa.command("start").presses("Svenska")
-    lisa.says("bistånd skola")
+    lisa.says("bistånd barn")
     assert "Menade du" in lisa.said
     suggestions = [c for c in lisa.buttons if c.id.startswith("sug:")]
     assert 1 <= len(suggestions) <= 3
@@ -240,7 +240,7 @@ def test_a_restart_mid_journey_loses_nothing(db_engine, analytics):
     before = make_conversation(db_engine, analytics)
     lisa = Resident(before, hint="sv")
     lisa.command("start").presses("Suomi")
-    lisa.says("bistånd skola")  # suggestions are on screen when the process stops
+    lisa.says("bistånd barn")  # suggestions are on screen when the process stops
     buttons = list(lisa.buttons)
 
     after = make_conversation(db_engine, analytics)  # a new process over the same database
@@ -251,7 +251,7 @@ def test_a_restart_mid_journey_loses_nothing(db_engine, analytics):
     assert "Oliko tästä apua?" in lisa.said  # still Finnish
     lisa.presses("Ei")
     unhelpful = [e for e in analytics.events if e["kind"] == "feedback"][-1]
-    assert unhelpful["helpful"] is False and unhelpful["text"] == "bistånd skola"
+    assert unhelpful["helpful"] is False and unhelpful["text"] == "bistånd barn"
 
 
 def test_button_ids_fit_telegram_for_long_entry_ids(conversation):

@@ -397,3 +397,24 @@ def test_a_question_in_cyrillic_finds_an_entry_written_in_serbian_latin(tmp_path
     matcher = Matcher(load_content(write_pack(tmp_path, files, only=True)))
     assert top(matcher, "социјална помоћ", "sr") == "bistand"
     assert top(matcher, "socijalna pomoc", "sr") == "bistand"
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Matcher:
+    return Matcher(load_content(Path(__file__).resolve().parents[1] / "content"), embedder=None)
+
+
+@pytest.mark.parametrize("text", ["barnet skolan", "mitt barn och skolan", "vad är bvc"])
+def test_words_many_entries_use_get_suggestions_not_a_coin_flip_answer(shipped, text):
+    d = shipped.match(text, "sv")
+    assert d.status == "suggest" and len(d.matches) >= 2, d
+
+
+def test_a_typo_is_forgiven_on_the_word_as_written(shipped):
+    d = shipped.match("min dotter har feberr", "sv")
+    assert d.answered and d.top.entry_id == "child-fever"
+
+
+def test_a_shared_everyday_word_is_not_an_answer(shipped):
+    for text in ("hur förnyar jag mitt pass", "vad blir det för väder i helgen"):
+        assert not shipped.match(text, "sv").answered, text

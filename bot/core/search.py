@@ -37,6 +37,7 @@ ALTERNATIVE_W = 0.9
 KEYWORD_W = 0.9
 ID_W = 0.6
 BODY_W = 0.4
+BODY_MAX = 0.6  # the strongest a word of the answer text alone can be
 COMPOUND_PART = 0.5  # a part of a compound word ('stöd' in 'försörjningsstöd')
 SYNONYM_F = 0.9
 SPLIT_F = 0.9
@@ -58,6 +59,8 @@ THIN_WORD = 5  # ...a matched word this short or shorter (long words are specifi
 THIN_UNKNOWN = 3  # ...and an unknown query word at least this long
 # A query that is one short everyday word ('barnet') is VAGUE: answered only with a clear lead.
 SOLID, VAGUE, THIN = 0, 1, 2
+# ...and so is a match on words that a quarter or more of the entries use ('barnet skolan').
+COMMON_IDF = 0.35  # of the rarest word's weight
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +178,7 @@ class _LocaleIndex:
             for term in self.an.terms(t.body, parts=True):
                 counts[term] += 1
             for term, n in counts.items():
-                fields[term].append(min(0.6, BODY_W + 0.1 * (n >= 2) + 0.1 * (n >= 4)))
+                fields[term].append(min(BODY_MAX, BODY_W + 0.1 * (n >= 2) + 0.1 * (n >= 4)))
             for text in (t.question, t.body, *t.alternatives, *t.keywords):
                 raw_words.update(w for w, _ in word_parts(text))
             strengths.append({term: _combine(ws) for term, ws in fields.items()})
@@ -228,7 +231,7 @@ class _LocaleIndex:
             self.lines.append(prepared)
             self.line_terms.append(frozenset(t for w, _ in prepared for t in w))
         del self.qlines
-        self._near_cache: dict[str, list[tuple[tuple[str, ...], float]]] = {}
+        self._near_cache: dict[str, tuple[list[Any], list[Any]]] = {}
         self._concept_cache: dict[str, _Concept] = {}
         self.single_syn: dict[str, list[tuple[str, ...]]] = defaultdict(list)
         self.multi_syn: list[tuple[tuple[str, ...], list[tuple[str, ...]]]] = []
@@ -367,10 +370,11 @@ class _LocaleIndex:
         if known:
             c.variants.extend(self._prefixed(s))
         else:
-            near = self._near(s)
-            have = {terms for terms, _ in near}
+            typos, near = self._near(s)
+            have = {terms for terms, _ in typos}
+            typos = typos + [v for v in self._misspelt(word) if v[0] not in have]
+            c.variants.extend(typos)
             c.variants.extend(near)
-            c.variants.extend(v for v in self._misspelt(word) if v[0] not in have)
         for t in self.single_syn.get(s, ()):
             c.variants.append((t, SYNONYM_F))
         if not known:
@@ -385,14 +389,22 @@ class _LocaleIndex:
                 if all(x in self.idf for x in terms)
             ]
             c.idf = max(idfs) if idfs else self.unknown_idf
-            c.known = bool(idfs)
+            # A word the content has only by a typo away is still unknown for THIN: 'väder'
+            # is one letter from 'vänder' but says nothing about the entry.
+            guessed = {terms for terms, _ in typos}
+            c.known = any(
+                terms not in guessed and all(x in self.idf for x in terms)
+                for terms, _ in c.variants[1:]
+            )
         return c
 
     def _idf_of(self, term: str) -> float:
         return self.idf.get(term, self.unknown_idf)
 
-    def _near(self, s: str) -> list[tuple[tuple[str, ...], float]]:
-        """Known terms close to an unknown one: typos, other endings, compounds (cached)."""
+    def _near(
+        self, s: str
+    ) -> tuple[list[tuple[tuple[str, ...], float]], list[tuple[tuple[str, ...], float]]]:
+        """Known terms close to an unknown one: (typos, other endings and compounds), cached."""
         hit = self._near_cache.get(s)
         if hit is None:
             hit = self._near_uncached(s)
@@ -400,7 +412,10 @@ class _LocaleIndex:
                 self._near_cache[s] = hit
         return hit
 
-    def _near_uncached(self, s: str) -> list[tuple[tuple[str, ...], float]]:
+    def _near_uncached(
+        self, s: str
+    ) -> tuple[list[tuple[tuple[str, ...], float]], list[tuple[tuple[str, ...], float]]]:
+        typos: list[tuple[tuple[str, ...], float]] = []
         found: list[tuple[tuple[str, ...], float]] = []
         n = len(s)
         if n >= 4:
@@ -413,7 +428,7 @@ class _LocaleIndex:
                 for cand, dist, _ in process.extract(
                     s, pool, scorer=Levenshtein.distance, score_cutoff=k, limit=3
                 ):
-                    found.append(((cand,), 1.0 - dist / max(n, len(cand)) - 0.05))
+                    typos.append(((cand,), 1.0 - dist / max(n, len(cand)) - 0.05))
             found.extend(self._prefixed(s))
             # The last part of a compound ('tuki' in 'toimeentulotuki', 'stöd' in 'försörjningsstöd').
             rev = s[::-1]
@@ -433,7 +448,7 @@ class _LocaleIndex:
             split = self._split(s)
             if split:
                 found.append((split, SPLIT_F))
-        return found
+        return typos, found
 
     def _misspelt(self, word: str) -> list[tuple[tuple[str, ...], float]]:
         """Content words one or two typos away from the word as the resident wrote it."""
@@ -549,9 +564,20 @@ class _LocaleIndex:
         for rank, (d, score) in enumerate(out[:top]):
             support = SOLID  # only the leaders' support can sway a decision
             if rank < 3:
-                matched = [c.size for c, best in found if best.get(d, 0.0) > 0.0]
-                if len(matched) == 1 and matched[0] <= THIN_WORD:
-                    support = THIN if unknown else VAGUE if len(concepts) == 1 else SOLID
+                matched = [(c, best[d]) for c, best in found if best.get(d, 0.0) > 0.0]
+                if len(matched) == 1 and matched[0][0].size <= THIN_WORD:
+                    # ...the query has other words: ones the content never uses, or ones this
+                    # entry lacks while its one shared word is only in its answer text
+                    weak = matched[0][1] <= BODY_MAX
+                    support = (
+                        THIN
+                        if unknown or (weak and len(concepts) > 1)
+                        else VAGUE
+                        if len(concepts) == 1
+                        else SOLID
+                    )
+                if support == SOLID and max(c.idf for c, _ in matched) <= COMMON_IDF * self.max_idf:
+                    support = VAGUE  # every shared word is one that many entries use
             result.append((self.doc_ids[d], score, support))
         return result
 

@@ -509,14 +509,23 @@ class _LocaleIndex:
                 if len(terms) == 1:
                     plist = postings.get(terms[0], ())
                     if len(plist) > common:
-                        if acc:
-                            t0 = terms[0]
-                            for d in acc:
-                                w = strengths[d].get(t0)
-                                if w and f * w > bget(d, 0.0):
-                                    best[d] = f * w
+                        if acc:  # re-score the candidates only, walking the shorter list
+                            if len(plist) < len(acc):
+                                for d, w in plist:
+                                    if d in acc and f * w > bget(d, 0.0):
+                                        best[d] = f * w
+                            else:
+                                t0 = terms[0]
+                                for d in acc:
+                                    w = strengths[d].get(t0)
+                                    if w and f * w > bget(d, 0.0):
+                                        best[d] = f * w
                             continue
                         plist = plist[:common]
+                    if not best:  # the first variant: nothing to compare with yet
+                        best = {d: f * w for d, w in plist}
+                        bget = best.get
+                        continue
                     for d, w in plist:
                         v = f * w
                         if v > bget(d, 0.0):
@@ -647,7 +656,7 @@ class Matcher:
         # Other languages are searched for the words the resident's own language and the
         # source languages do not know: only such a word can find something new there.
         stop = self.lexicon.stop_words(locale)
-        rest = {w[:PREFIX_GATE] for w in words if w not in stop}
+        rest = {w[:PREFIX_GATE] for w in words if w not in stop and not w.isdigit()}
         for loc, index in self.indexes.items():
             if loc == locale or loc in ALWAYS_SEARCHED:
                 rest -= index.prefixes

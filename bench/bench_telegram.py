@@ -7,6 +7,7 @@ then asks questions one after another, waiting for the answer before the next. P
 table of updates/s and the bot's peak RSS, for SQLite and (when it answers) PostgreSQL.
 
     .venv/bin/python bench/bench_telegram.py [--residents 100] [--questions 20]
+        [--no-sqlite | --no-pg] [--mode polling|webhook] [--core-workers N]
 """
 
 from __future__ import annotations
@@ -218,18 +219,22 @@ def main() -> int:
     parser.add_argument("--residents", type=int, default=100)
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--mode", choices=("polling", "webhook"), help="one mode only (default: both)")
     parser.add_argument("--stub-core", action="store_true", help="measure the channel alone")
     parser.add_argument("--core-workers", type=int, help="the channel's core threads (default: its own)")
     args = parser.parse_args()
     if args.core_workers is not None:
         os.environ["BENCH_CORE_WORKERS"] = str(args.core_workers)  # the bot child inherits it
     tmp = Path(tempfile.mkdtemp())
-    dbs = [("SQLite", lambda: f"sqlite:///{tmp / 'bench.db'}")]
+    dbs = [] if args.no_sqlite else [("SQLite", lambda: f"sqlite:///{tmp / 'bench.db'}")]
     if not args.no_pg:
         dbs.append(("PostgreSQL", pg_database))
     rows = []
     for name, make_url in dbs:
         for webhook in (False, True):
+            if args.mode and args.mode != ("webhook" if webhook else "polling"):
+                continue
             url = make_url()
             if url is None:
                 continue

@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.ports import ResidentState
 from bot.db.activities_store import SqlActivityStore
-from bot.db.engine import unit_of_work
+from bot.db.engine import undo, unit_of_work, write_later
 from bot.db.handoff_store import SqlHandoffStore
 from bot.db.state_store import SqlStateStore
 
@@ -62,6 +62,49 @@ def test_nested_units_of_work_commit_only_with_the_outermost(db_engine):
             states.save(ResidentState(resident="tg:4", locale="sv"), now=NOW)
         raise Boom
     assert states.load("tg:4") is None
+
+
+def test_held_back_writes_are_seen_by_later_reads_and_commit_with_the_event(db_engine):
+    """`write_later` (PostgreSQL: sent in one pipeline with the next read or the commit)."""
+    states, handoff = SqlStateStore(db_engine), SqlHandoffStore(db_engine)
+    with unit_of_work(db_engine):
+        states.save(ResidentState(resident="tg:5", locale="sv"), now=NOW)
+        handoff.remember_question("tg:5", "one", now=NOW, keep=2)
+        assert states.load("tg:5").locale == "sv"  # the read sends what was held back first
+        states.save(ResidentState(resident="tg:5", locale="fi"), now=NOW)  # an upsert, again
+        handoff.remember_question("tg:5", "two", now=NOW, keep=2)
+        handoff.remember_question("tg:5", "three", now=NOW, keep=2)
+    assert states.load("tg:5").locale == "fi"
+    assert handoff.recent_questions("tg:5", since=NOW) == ["two", "three"]
+
+
+def test_a_failing_held_back_write_fails_the_event_and_the_next_event_goes_on(db_engine):
+    import psycopg
+    from sqlalchemy import exc, insert
+
+    from bot.db.tables.state import ProcessedEvent
+
+    states = SqlStateStore(db_engine)
+    states.claim_event("dup", now=NOW)
+    duplicate = insert(ProcessedEvent.__table__)  # type: ignore[attr-defined]
+    # On PostgreSQL psycopg's own error: the pipeline's COMMIT is psycopg's, not SQLAlchemy's.
+    with pytest.raises((exc.IntegrityError, psycopg.IntegrityError)), unit_of_work(db_engine):
+        states.save(ResidentState(resident="tg:6", locale="sv"), now=NOW)
+        write_later(db_engine, duplicate, {"event_id": "dup", "at": NOW})
+    assert states.load("tg:6") is None  # nothing of the failed event committed
+    with unit_of_work(db_engine):  # the pooled connection is clean
+        states.save(ResidentState(resident="tg:6", locale="ro"), now=NOW)
+    assert states.load("tg:6").locale == "ro"
+
+
+def test_undo_drops_held_back_writes(db_engine):
+    states = SqlStateStore(db_engine)
+    with unit_of_work(db_engine):
+        states.save(ResidentState(resident="tg:7", locale="sv"), now=NOW)
+        undo(db_engine)
+        assert states.claim_event("after-undo", now=NOW)
+    assert states.load("tg:7") is None
+    assert not states.claim_event("after-undo", now=NOW)
 
 
 @pytest.mark.parametrize("contenders", [2, 5])

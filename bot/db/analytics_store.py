@@ -15,10 +15,11 @@ from bot.core.flows import Ctx
 from bot.core.messages import Outbound
 from bot.core.privacy import log_id, pseudonym
 from bot.core.scrub import scrub
-from bot.db.engine import read_session, session_scope, write_session
+from bot.db.engine import read_session, session_scope, write_later
 from bot.db.tables.stats import PseudonymKey, UsageEvent
 
-_INSERT = insert(UsageEvent.__table__)  # type: ignore[attr-defined]  # built once: values bound
+# Built once (values bound); inline: no generated key fetched, nobody reads it.
+_INSERT = insert(UsageEvent.__table__).inline()  # type: ignore[attr-defined]
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +99,8 @@ class SqlAnalytics:
             # One plain INSERT in the event's transaction (no savepoint: a savepoint costs two
             # more statements on every answered question). Every value fits its column, so only
             # a broken database makes it fail, and that fails the event's other writes too.
-            with write_session(self.engine) as session:
-                session.execute(_INSERT, values)
+            # On PostgreSQL it waits for the commit's round trip (`write_later`).
+            write_later(self.engine, _INSERT, values)
         except SQLAlchemyError as exc:
             # Statistics must never cost the resident their answer (on SQLite a failed statement
             # leaves the event's transaction usable). No traceback: SQLAlchemy's message quotes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from typing import Any
 
@@ -51,13 +51,67 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
-# The unit of work of the event being handled in this thread (engine, session), if any.
-_ambient: ContextVar[tuple[Engine, Session] | None] = ContextVar("samvag_unit_of_work", default=None)
+class _Unit:
+    """The unit of work of the event being handled in this thread: its session, and on
+    PostgreSQL the writes `write_later` holds back until the next read or the commit."""
+
+    __slots__ = ("engine", "session", "pending")
+
+    def __init__(self, engine: Engine, session: Session) -> None:
+        self.engine = engine
+        self.session = session
+        self.pending: list[tuple[Any, dict[str, Any]]] = []
+
+    def flush(self, *, commit: bool = False) -> None:
+        """Send the held-back writes (and the COMMIT, when asked) in one round trip.
+
+        psycopg's pipeline mode sends every statement without waiting for its answer and
+        waits once, at the end: the writes whose result nobody reads cost one round trip
+        together instead of one each. Statements run in the order they were held back; an
+        error in any of them fails the event, as it would have run alone (PostgreSQL aborts
+        the transaction at the first error either way).
+        """
+        pending, self.pending = self.pending, []
+        if not pending:
+            if commit:
+                self.session.commit()
+            return
+        self.session.flush()  # ORM objects, if any, go first (and not in the pipeline)
+        raw = self.session.connection().connection.driver_connection
+        try:
+            with raw.pipeline():  # type: ignore[union-attr]
+                for stmt, params in pending:
+                    self.session.execute(stmt, params)
+                if commit:
+                    # psycopg's own COMMIT, in the pipeline: the session's commit below then
+                    # finds no transaction open and only releases the connection, after the
+                    # pipeline has ended (released inside it, another thread could take the
+                    # connection while it is still in pipeline mode).
+                    raw.commit()  # type: ignore[union-attr]
+        except BaseException:
+            # Leave the connection clean for the pool whatever state the pipeline ended in.
+            # (On a dropped connection this fails too: the first error is the one to raise,
+            # and the pool's pre-ping replaces the connection at its next checkout.)
+            with suppress(Exception):
+                if raw.pgconn.transaction_status != 0:  # type: ignore[union-attr]  # not IDLE
+                    raw.rollback()  # type: ignore[union-attr]
+            raise
+        if commit:
+            self.session.commit()
+
+
+# The unit of work of the event being handled in this thread, if any.
+_ambient: ContextVar[_Unit | None] = ContextVar("samvag_unit_of_work", default=None)
 
 
 def _joined(engine: Engine) -> Session | None:
+    """The unit of work's session, its held-back writes sent (so whoever uses it sees them)."""
     current = _ambient.get()
-    return current[1] if current is not None and current[0] is engine else None
+    if current is None or current.engine is not engine:
+        return None
+    if current.pending:
+        current.flush()
+    return current.session
 
 
 @contextmanager
@@ -74,15 +128,34 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         if engine.dialect.name == "sqlite":
             session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-        token = _ambient.set((engine, session))
+        unit = _Unit(engine, session)
+        token = _ambient.set(unit)
         try:
             yield session
-            session.commit()
+            unit.flush(commit=True)
         except BaseException:
+            unit.pending.clear()
             session.rollback()
             raise
         finally:
             _ambient.reset(token)
+
+
+def write_later(engine: Engine, stmt: Any, params: dict[str, Any]) -> None:
+    """A write whose result nobody reads: inside a unit of work on PostgreSQL it is held back
+    and sent with the next read or the commit, in one round trip with the other held-back
+    writes (see `_Unit.flush`); anywhere else it runs now, as `write_session` would run it.
+
+    An INSERT given here is `.inline()`: it fetches no generated key (RETURNING would wait
+    for an answer). Any use of the unit of work's session through this module (a read, another write, a
+    savepoint) sends the held-back writes first, so the event always sees its own writes.
+    """
+    current = _ambient.get()
+    if current is not None and current.engine is engine and engine.dialect.name == "postgresql":
+        current.pending.append((stmt, params))
+        return
+    with write_session(engine) as session:
+        session.execute(stmt, params)
 
 
 @contextmanager
@@ -171,9 +244,11 @@ def undo(engine: Engine) -> None:
     still counts: cheaper than a savepoint around every event's flow, which costs two
     statements each time.
     """
-    joined = _joined(engine)
-    if joined is None:
+    current = _ambient.get()
+    if current is None or current.engine is not engine:
         return
+    current.pending.clear()
+    joined = current.session
     joined.rollback()
     if engine.dialect.name == "sqlite":
         joined.connection(execution_options={"sqlite_begin": "IMMEDIATE"})

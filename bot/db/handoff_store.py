@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.handoff import CLOSED, OPEN, WAITING, Held, StaffMember, Ticket
-from bot.db.engine import read_session, session_scope, write_session
+from bot.db.engine import read_session, session_scope, write_later
 from bot.db.tables.handoff import HandoffMessage, HandoffTicket, RecentQuestion, StaffLanguages
 from bot.db.tables.outbox import STAFF_TARGET, OutboxMessage
 from bot.db.tables.telegram import StaffTopic
@@ -54,7 +54,7 @@ _ACTIVE_FOR = (
            or_(_TICKETS.c.status == WAITING, _TICKETS.c.status == OPEN))
     .order_by(_TICKETS.c.id).limit(1)
 )
-_REMEMBER = insert(_QUESTIONS)
+_REMEMBER = insert(_QUESTIONS).inline()  # no generated key fetched: nobody reads it
 _KEEP_NEWEST: dict[int, Any] = {}
 
 
@@ -297,10 +297,10 @@ class SqlHandoffStore:
     # -- recent questions -------------------------------------------------------------------------
 
     def remember_question(self, resident: str, text: str, *, now: datetime, keep: int) -> None:
-        # Most resident questions pass here: two plain statements, no savepoint, no ORM flush.
-        with write_session(self.engine) as s:
-            s.execute(_REMEMBER, {"resident": resident, "text": text[:300], "at": now})
-            s.execute(_keep_newest(keep), {"key": resident})
+        # Most resident questions pass here: two plain statements, no savepoint, no ORM flush;
+        # on PostgreSQL they wait for the commit's round trip (`write_later`).
+        write_later(self.engine, _REMEMBER, {"resident": resident, "text": text[:300], "at": now})
+        write_later(self.engine, _keep_newest(keep), {"key": resident})
 
     def recent_questions(self, resident: str, *, since: datetime) -> list[str]:
         with read_session(self.engine) as s:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Engine
 
 from bot.core.ports import ResidentState
-from bot.db.engine import insert_new, read_session, write_session
+from bot.db.engine import insert_new, read_session, write_later, write_session
 from bot.db.tables.state import ProcessedEvent, ResidentStateRow
 
 _STATE = ResidentStateRow.__table__  # type: ignore[attr-defined]
@@ -23,6 +24,12 @@ _LOAD = select(
 ).where(_STATE.c.resident == bindparam("key"))
 _UPDATE = update(_STATE).where(_STATE.c.resident == bindparam("key"))  # SET: the values given
 _INSERT = insert(_STATE)
+# PostgreSQL: one upsert whose result nobody reads, so it waits for the commit's round trip.
+_UPSERT = pg_insert(_STATE)
+_UPSERT = _UPSERT.on_conflict_do_update(
+    index_elements=[_STATE.c.resident],
+    set_={c: _UPSERT.excluded[c] for c in ("locale", "step", "flow", "data", "memo", "updated_at")},
+)
 
 
 class SqlStateStore:
@@ -54,6 +61,9 @@ class SqlStateStore:
             "memo": dict(state.memo),
             "updated_at": now,
         }
+        if self.engine.dialect.name == "postgresql":
+            write_later(self.engine, _UPSERT, {"resident": state.resident, **values})
+            return
         with write_session(self.engine) as session:
             # An update first: the resident is almost always known. Within the event's
             # transaction (which holds SQLite's write lock) nobody inserts in between; on

@@ -170,6 +170,18 @@ def read_session(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
+def _own_transaction(engine: Engine) -> Iterator[Session]:
+    """A new session that commits on success and rolls back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """A session for writes that expect no error: the unit of work's as is, else its own.
 
@@ -182,13 +194,8 @@ def write_session(engine: Engine) -> Iterator[Session]:
     if joined is not None:
         yield joined
         return
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with _own_transaction(engine) as session:
+        yield session
 
 
 @contextmanager
@@ -203,13 +210,8 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         with joined.begin_nested():
             yield joined
         return
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with _own_transaction(engine) as session:
+        yield session
 
 
 def insert_new(session: Session, table: Table, values: dict[str, Any]) -> bool:

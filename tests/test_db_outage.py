@@ -27,6 +27,7 @@ from bot.channels.telegram_run import running
 from bot.db.engine import make_engine
 from bot.db.retry import is_transient
 from bot.db.schema import create_all, load_all_tables
+from tests.db_faults import fail_once
 
 ANA = User(4242, "Ana", "sv")
 MIHAI = User(4343, "Mihai", "ro")
@@ -186,13 +187,11 @@ async def test_an_update_whose_id_cannot_be_claimed_is_not_handled_at_all(fake, 
     try:
         async with running(settings, app, channel_options=FAST):
             await onboard(fake, ANA, "sv")
-            armed = {"on": True}
-
-            @event.listens_for(app.engine, "before_cursor_execute")
-            def _fail_claim_once(conn, cursor, statement, params, context, executemany):
-                if armed["on"] and statement.startswith(("INSERT INTO telegram_update", "INSERT INTO processed_event")):
-                    armed["on"] = False
-                    raise sqlite3.OperationalError("database is locked")
+            fail_once(
+                app.engine,
+                ("INSERT INTO telegram_update", "INSERT INTO processed_event"),
+                sqlite3.OperationalError("database is locked"),
+            )
 
             rows = snapshot(app.engine)
             before = len(fake.sent(ANA.id))
@@ -364,13 +363,9 @@ def test_a_fault_between_a_flows_write_and_the_state_save_leaves_no_half_event(t
             press(choice)
         out = press("appt:n:-")
         ok = next(c.id for o in out for row in o.reply.choices for c in row if c.id.startswith("appt:ok:"))
-        armed = {"on": True}
-
-        @event.listens_for(app.engine, "before_cursor_execute")
-        def _lock_once(conn, cursor, statement, params, context, executemany):
-            if armed["on"] and statement.startswith("UPDATE resident_state"):
-                armed["on"] = False
-                raise sqlite3.OperationalError("database is locked")
+        fail_once(
+            app.engine, "UPDATE resident_state", sqlite3.OperationalError("database is locked")
+        )
 
         with pytest.raises(sa_exc.OperationalError):
             press(ok)  # the channel answers "try again shortly"

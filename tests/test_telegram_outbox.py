@@ -194,8 +194,8 @@ def test_a_relay_to_staff_is_stored_with_its_event_or_not_at_all(tmp_path):
     import sqlite3
     from datetime import UTC, datetime
 
-    from sqlalchemy import event, func, select
     from sqlalchemy import exc as sa_exc
+    from sqlalchemy import func, select
 
     from bot.bootstrap import build_app
     from bot.channels.telegram import TelegramChannel
@@ -204,6 +204,7 @@ def test_a_relay_to_staff_is_stored_with_its_event_or_not_at_all(tmp_path):
     from bot.db.tables.outbox import OutboxMessage
     from bot.db.tables.state import ProcessedEvent
     from bot.settings import Settings
+    from tests.db_faults import fail_once
 
     now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     app = build_app(Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'b.db'}",
@@ -222,13 +223,7 @@ def test_a_relay_to_staff_is_stored_with_its_event_or_not_at_all(tmp_path):
         send("Hej", "e1")
         channel._handle_resident_sync(Incoming(resident="tg:1", language_hint="sv",
                                                kind=Kind.CHOICE, choice="lang:sv", event_id="e2"))
-        armed = {"on": True}
-
-        @event.listens_for(app.engine, "before_cursor_execute")
-        def _fail_once(conn, cursor, statement, params, context, executemany):
-            if armed["on"] and statement.startswith("INSERT INTO outbox"):
-                armed["on"] = False
-                raise sqlite3.OperationalError("disk I/O error")
+        fail_once(app.engine, "INSERT INTO outbox", sqlite3.OperationalError("disk I/O error"))
 
         with pytest.raises(sa_exc.OperationalError):
             send("Jag vill ta livet av mig", "e3")

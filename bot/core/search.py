@@ -43,7 +43,7 @@ SYNONYM_F = 0.9
 SPLIT_F = 0.9
 REVERSE_F = 0.8  # a synonym list read backwards (target -> resident word and sibling targets)
 HEAD_F = 0.6
-PREFIX_GATE = 4  # a locale is searched only if a query word starts like one of its words
+PREFIX_GATE = 4  # another locale is searched only for a query word starting like one of its words
 COMMON_DF = 64  # a term in more entries than this only re-scores candidates rarer terms found
 ALWAYS_SEARCHED = ("sv", "en")  # the content's source languages
 OTHER_LOCALE_F = 0.97
@@ -105,10 +105,14 @@ class _ContentLike(Protocol):
     synonyms: dict
 
 
+# A query word's readings: (the content terms it may be, how sure), e.g. [(('forskol',), 1.0)].
+_Variants = list[tuple[tuple[str, ...], float]]
+
+
 @dataclass
 class _Concept:
     idf: float
-    variants: list[tuple[tuple[str, ...], float]] = field(default_factory=list)
+    variants: _Variants = field(default_factory=list)
     size: int = 0  # length of the query word (longest word of a phrase)
     known: bool = True  # False when no variant is a word the content uses
 
@@ -231,32 +235,30 @@ class _LocaleIndex:
             self.lines.append(prepared)
             self.line_terms.append(frozenset(t for w, _ in prepared for t in w))
         del self.qlines
-        self._near_cache: dict[str, tuple[list[Any], list[Any]]] = {}
+        self._near_cache: dict[str, tuple[_Variants, _Variants]] = {}
         self._concept_cache: dict[str, _Concept] = {}
         self.single_syn: dict[str, list[tuple[str, ...]]] = defaultdict(list)
         self.multi_syn: list[tuple[tuple[str, ...], list[tuple[str, ...]]]] = []
-        for key, targets in synonyms.items():
-            kterms = tuple(self.an.terms(key))
-            tterms = [tuple(self.an.terms(x)) for x in targets]
-            tterms = [x for x in tterms if x and x != kterms]
-            if not kterms or not tterms:
-                continue
-            if len(kterms) == 1:
-                self.single_syn[kterms[0]].extend(tterms)
-            else:
-                self.multi_syn.append((kterms, tterms))
-        # The list read backwards, for content that lacks a word the list names: a query word
-        # that is a synonym's target finds the resident words and the other targets beside it
-        # ('vräkning' -> 'avhysning' when the pack only says 'avhysning').
+        # The list read backwards too, for content that lacks a word the list names: a query
+        # word that is a synonym's target finds the resident words and the other targets
+        # beside it ('vräkning' -> 'avhysning' when the pack only says 'avhysning').
         self.reverse_syn: dict[str, list[tuple[str, ...]]] = defaultdict(list)
         for key, targets in synonyms.items():
             kterms = tuple(self.an.terms(key))
             group = [kterms] + [tuple(self.an.terms(x)) for x in targets]
             for t in group[1:]:
                 if len(t) == 1:
-                    for other in group:
-                        if other and other != t and other not in self.reverse_syn[t[0]]:
-                            self.reverse_syn[t[0]].append(other)
+                    siblings = self.reverse_syn[t[0]]
+                    siblings.extend(
+                        o for o in dict.fromkeys(group) if o and o != t and o not in siblings
+                    )
+            tterms = [x for x in group[1:] if x and x != kterms]
+            if not kterms or not tterms:
+                continue
+            if len(kterms) == 1:
+                self.single_syn[kterms[0]].extend(tterms)
+            else:
+                self.multi_syn.append((kterms, tterms))
         self.syn_keys = set(self.single_syn)
         self.multi_by_first: dict[str, list[int]] = defaultdict(list)
         for i, (kterms, _) in enumerate(self.multi_syn):
@@ -401,9 +403,7 @@ class _LocaleIndex:
     def _idf_of(self, term: str) -> float:
         return self.idf.get(term, self.unknown_idf)
 
-    def _near(
-        self, s: str
-    ) -> tuple[list[tuple[tuple[str, ...], float]], list[tuple[tuple[str, ...], float]]]:
+    def _near(self, s: str) -> tuple[_Variants, _Variants]:
         """Known terms close to an unknown one: (typos, other endings and compounds), cached."""
         hit = self._near_cache.get(s)
         if hit is None:
@@ -412,23 +412,12 @@ class _LocaleIndex:
                 self._near_cache[s] = hit
         return hit
 
-    def _near_uncached(
-        self, s: str
-    ) -> tuple[list[tuple[tuple[str, ...], float]], list[tuple[tuple[str, ...], float]]]:
-        typos: list[tuple[tuple[str, ...], float]] = []
-        found: list[tuple[tuple[str, ...], float]] = []
+    def _near_uncached(self, s: str) -> tuple[_Variants, _Variants]:
+        typos: _Variants = []
+        found: _Variants = []
         n = len(s)
         if n >= 4:
-            k = 1 if n <= 7 else 2
-            pool: list[str] = []
-            # A typo never turns a word into a word of three letters ('matt' is not 'mat').
-            for m in range(max(4, n - k), n + k + 1):
-                pool.extend(self.by_first_len.get((s[0], m), ()))
-            if pool:
-                for cand, dist, _ in process.extract(
-                    s, pool, scorer=Levenshtein.distance, score_cutoff=k, limit=3
-                ):
-                    typos.append(((cand,), 1.0 - dist / max(n, len(cand)) - 0.05))
+            typos = _closest(s, self.by_first_len, 1 if n <= 7 else 2)
             found.extend(self._prefixed(s))
             # The last part of a compound ('tuki' in 'toimeentulotuki', 'stöd' in 'försörjningsstöd').
             rev = s[::-1]
@@ -450,25 +439,17 @@ class _LocaleIndex:
                 found.append((split, SPLIT_F))
         return typos, found
 
-    def _misspelt(self, word: str) -> list[tuple[tuple[str, ...], float]]:
+    def _misspelt(self, word: str) -> _Variants:
         """Content words one or two typos away from the word as the resident wrote it."""
         n = len(word)
         if n < 5:
             return []
-        k = 1 if n <= 8 else 2
-        pool: list[str] = []
-        for m in range(max(4, n - k), n + k + 1):
-            pool.extend(self.surface_by_first_len.get((word[0], m), ()))
-        found: list[tuple[tuple[str, ...], float]] = []
-        for cand, dist, _ in process.extract(
-            word, pool, scorer=Levenshtein.distance, score_cutoff=k, limit=3
-        ):
-            found.append(((self.surface_stem[cand],), 1.0 - dist / max(n, len(cand)) - 0.05))
-        return found
+        found = _closest(word, self.surface_by_first_len, 1 if n <= 8 else 2)
+        return [((self.surface_stem[w],), f) for (w,), f in found]
 
-    def _prefixed(self, s: str) -> list[tuple[tuple[str, ...], float]]:
+    def _prefixed(self, s: str) -> _Variants:
         """Same beginning, different ending: forms the stemmer does not join ('gravid', 'graviditet')."""
-        found: list[tuple[tuple[str, ...], float]] = []
+        found: _Variants = []
         n = len(s)
         if n < 5:
             return found
@@ -571,24 +552,43 @@ class _LocaleIndex:
         out.sort(key=lambda kv: -kv[1])
         result = []
         for rank, (d, score) in enumerate(out[:top]):
-            support = SOLID  # only the leaders' support can sway a decision
-            if rank < 3:
-                matched = [(c, best[d]) for c, best in found if best.get(d, 0.0) > 0.0]
-                if len(matched) == 1 and matched[0][0].size <= THIN_WORD:
-                    # ...the query has other words: ones the content never uses, or ones this
-                    # entry lacks while its one shared word is only in its answer text
-                    weak = matched[0][1] <= BODY_MAX
-                    support = (
-                        THIN
-                        if unknown or (weak and len(concepts) > 1)
-                        else VAGUE
-                        if len(concepts) == 1
-                        else SOLID
-                    )
-                if support == SOLID and max(c.idf for c, _ in matched) <= COMMON_IDF * self.max_idf:
-                    support = VAGUE  # every shared word is one that many entries use
+            # Only the leaders' support can sway a decision.
+            support = self._support(d, found, len(concepts), unknown) if rank < 3 else SOLID
             result.append((self.doc_ids[d], score, support))
         return result
+
+    def _support(
+        self, d: int, found: list[tuple[_Concept, dict[int, float]]], n_concepts: int, unknown: bool
+    ) -> int:
+        """SOLID, VAGUE or THIN: how much the query words entry `d` shares say about it."""
+        matched = [(c, best[d]) for c, best in found if best.get(d, 0.0) > 0.0]
+        if len(matched) == 1 and matched[0][0].size <= THIN_WORD:
+            # One short shared word. THIN when the query has other words: ones the content
+            # never uses, or ones this entry lacks while its shared word is only in its answer.
+            if unknown or (matched[0][1] <= BODY_MAX and n_concepts > 1):
+                return THIN
+            if n_concepts == 1:
+                return VAGUE
+        if max(c.idf for c, _ in matched) <= COMMON_IDF * self.max_idf:
+            return VAGUE  # every shared word is one that many entries use
+        return SOLID
+
+
+def _closest(word: str, by_first_len: dict[tuple[str, int], list[str]], k: int) -> _Variants:
+    """Up to three words within `k` typos of `word` (same first letter), weighted by closeness."""
+    n = len(word)
+    pool: list[str] = []
+    # A typo never turns a word into a word of three letters ('matt' is not 'mat').
+    for m in range(max(4, n - k), n + k + 1):
+        pool.extend(by_first_len.get((word[0], m), ()))
+    if not pool:
+        return []
+    return [
+        ((cand,), 1.0 - dist / max(n, len(cand)) - 0.05)
+        for cand, dist, _ in process.extract(
+            word, pool, scorer=Levenshtein.distance, score_cutoff=k, limit=3
+        )
+    ]
 
 
 def _combine(weights: Iterable[float]) -> float:
@@ -633,7 +633,7 @@ class Matcher:
 
     def rank(self, text: str, locale: str) -> list[Match]:
         """Every entry with any evidence, best first (scores 0..1)."""
-        best = self._lexical(text, locale)
+        best, _ = self._lexical(text, locale)
         if self._embeds(locale):
             best = self.reranker.blend(clean(text), best)  # type: ignore[union-attr]
         return _ranked(best)
@@ -642,17 +642,13 @@ class Matcher:
         """The re-ranker is used when present and its model knows the resident's language."""
         return self.reranker is not None and locale.split("-")[0].lower() not in UNEMBEDDED
 
-    def _lexical(self, text: str, locale: str) -> dict[str, float]:
-        return self._lexical_support(text, locale)[0]
-
-    def _lexical_support(self, text: str, locale: str) -> tuple[dict[str, float], dict[str, int]]:
+    def _lexical(self, text: str, locale: str) -> tuple[dict[str, float], dict[str, int]]:
         """Lexical scores per entry, and how well each best score is supported (see SOLID)."""
         words = [w for w, _ in word_parts(text)]
         if not words:
             return {}, {}
         best: dict[str, float] = {}
         support: dict[str, int] = {}
-        # Only the words that carry meaning in the resident's language open other locales.
         # Other languages are searched for the words the resident's own language and the
         # source languages do not know: only such a word can find something new there.
         stop = self.lexicon.stop_words(locale)
@@ -674,7 +670,7 @@ class Matcher:
 
     def match(self, text: str, locale: str) -> Decision:
         """Answer, suggest up to three entries, or decline."""
-        lexical, support = self._lexical_support(text, locale)
+        lexical, support = self._lexical(text, locale)
         if not self._embeds(locale):
             return _decide(_ranked(lexical), self.lexical_thresholds, support)
         if self.cascade:

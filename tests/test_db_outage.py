@@ -364,7 +364,7 @@ def test_a_fault_between_a_flows_write_and_the_state_save_leaves_no_half_event(t
         out = press("appt:n:-")
         ok = next(c.id for o in out for row in o.reply.choices for c in row if c.id.startswith("appt:ok:"))
         fail_once(
-            app.engine, "UPDATE resident_state", sqlite3.OperationalError("database is locked")
+            app.engine, "INSERT INTO resident_state", sqlite3.OperationalError("database is locked")
         )
 
         with pytest.raises(sa_exc.OperationalError):

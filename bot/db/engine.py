@@ -114,6 +114,13 @@ def _joined(engine: Engine) -> Session | None:
     return current.session
 
 
+def _begin(session: Session) -> None:
+    """Start the unit of work's transaction; on SQLite take the write lock at once, so two
+    events never both read and then fail to upgrade to writing."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
     """One transaction for everything the stores do inside it: all of it commits, or none.
@@ -126,8 +133,7 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         yield joined
         return
     with Session(engine, expire_on_commit=False) as session:
-        if engine.dialect.name == "sqlite":
-            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        _begin(session)
         unit = _Unit(engine, session)
         token = _ambient.set(unit)
         try:
@@ -224,19 +230,24 @@ def insert_new(session: Session, table: Table, values: dict[str, Any]) -> bool:
     name = session.get_bind().dialect.name
     stmt = _INSERT_NEW.get((name, table))
     if stmt is None:
-        if name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        elif name == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:  # pragma: no cover - samvag runs on SQLite and PostgreSQL
-            raise NotImplementedError(name)
         # RETURNING, not rowcount: psycopg reports no rowcount for this statement.
-        stmt = insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
-        _INSERT_NEW[(name, table)] = stmt
+        stmt = dialect_insert(name)(table).on_conflict_do_nothing()
+        stmt = _INSERT_NEW[(name, table)] = stmt.returning(*table.primary_key.columns)
     return session.execute(stmt, values).first() is not None
 
 
 _INSERT_NEW: dict[tuple[str, Table], Any] = {}
+
+
+def dialect_insert(dialect: str) -> Any:
+    """The INSERT construct with ON CONFLICT of `dialect` (SQLite or PostgreSQL)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - samvag runs on SQLite and PostgreSQL
+        raise NotImplementedError(dialect)
+    return insert
 
 
 def undo(engine: Engine) -> None:
@@ -250,7 +261,5 @@ def undo(engine: Engine) -> None:
     if current is None or current.engine is not engine:
         return
     current.pending.clear()
-    joined = current.session
-    joined.rollback()
-    if engine.dialect.name == "sqlite":
-        joined.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    current.session.rollback()
+    _begin(current.session)

@@ -70,7 +70,7 @@ def _keep_newest(keep: int) -> Any:
                 .order_by(q.c.id.desc()).offset(keep - 1).limit(1).scalar_subquery()
             )
             stmt = stmt.where(q.c.id < oldest_kept)  # NULL (fewer than keep): none goes
-        stmt = _KEEP_NEWEST[keep] = stmt
+        _KEEP_NEWEST[keep] = stmt
     return stmt
 
 

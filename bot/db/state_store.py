@@ -7,29 +7,34 @@ SQL statements (no ORM load-modify-flush, no savepoint): a few per event instead
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.engine import Engine
 
 from bot.core.ports import ResidentState
-from bot.db.engine import insert_new, read_session, write_later, write_session
+from bot.db.engine import dialect_insert, insert_new, read_session, write_later, write_session
 from bot.db.tables.state import ProcessedEvent, ResidentStateRow
 
 _STATE = ResidentStateRow.__table__  # type: ignore[attr-defined]
 _EVENTS = ProcessedEvent.__table__  # type: ignore[attr-defined]
 # Built once: the hot path only binds values (building a statement costs more than running it).
-_LOAD = select(
-    _STATE.c.locale, _STATE.c.step, _STATE.c.flow, _STATE.c.data, _STATE.c.memo
-).where(_STATE.c.resident == bindparam("key"))
-_UPDATE = update(_STATE).where(_STATE.c.resident == bindparam("key"))  # SET: the values given
-_INSERT = insert(_STATE)
-# PostgreSQL: one upsert whose result nobody reads, so it waits for the commit's round trip.
-_UPSERT = pg_insert(_STATE)
-_UPSERT = _UPSERT.on_conflict_do_update(
-    index_elements=[_STATE.c.resident],
-    set_={c: _UPSERT.excluded[c] for c in ("locale", "step", "flow", "data", "memo", "updated_at")},
+_LOAD = select(_STATE.c.locale, _STATE.c.step, _STATE.c.flow, _STATE.c.data, _STATE.c.memo).where(
+    _STATE.c.resident == bindparam("key")
 )
+_SAVED = ("locale", "step", "flow", "data", "memo", "updated_at")
+_UPSERT: dict[str, Any] = {}
+
+
+def _upsert(dialect: str) -> Any:
+    """One INSERT ... ON CONFLICT DO UPDATE of a resident's state (SQLite and PostgreSQL)."""
+    stmt = _UPSERT.get(dialect)
+    if stmt is None:
+        ins = dialect_insert(dialect)(_STATE)
+        stmt = _UPSERT[dialect] = ins.on_conflict_do_update(
+            index_elements=[_STATE.c.resident], set_={c: ins.excluded[c] for c in _SAVED}
+        )
+    return stmt
 
 
 class SqlStateStore:
@@ -61,15 +66,10 @@ class SqlStateStore:
             "memo": dict(state.memo),
             "updated_at": now,
         }
-        if self.engine.dialect.name == "postgresql":
-            write_later(self.engine, _UPSERT, {"resident": state.resident, **values})
-            return
-        with write_session(self.engine) as session:
-            # An update first: the resident is almost always known. Within the event's
-            # transaction (which holds SQLite's write lock) nobody inserts in between; on
-            # PostgreSQL two first events of one resident are serialised by the channel.
-            if not session.execute(_UPDATE, {"key": state.resident, **values}).rowcount:
-                session.execute(_INSERT, {"resident": state.resident, **values})
+        # A write nobody reads: on PostgreSQL it goes with the commit's round trip.
+        write_later(
+            self.engine, _upsert(self.engine.dialect.name), {"resident": state.resident, **values}
+        )
 
     def forget(self, resident: str) -> None:
         with write_session(self.engine) as session:

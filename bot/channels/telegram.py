@@ -200,17 +200,15 @@ def route_staff(handlers: list[Any], incoming: StaffIncoming, now: datetime) -> 
 def default_core_workers(app: Any) -> int:
     """Threads for the core: 0 runs it on the event loop.
 
-    PostgreSQL takes concurrent transactions, so its waits overlap in threads; but with the
-    lexical core a question event is about 2 ms of CPU and only 0.4 ms of waiting (measured in
-    one thread on loopback), so beyond two threads more only add GIL handoffs: in the bench
-    (two cores) two threads beat four in five of six paired runs (mean 176 against 165
-    updates/s), and one thread (which queues every event behind a slow one) was no faster than
-    two. With the embedding re-ranker, whose model runs without the GIL, four threads keep more
-    questions in it at once. SQLite has one writer, and the lexical core is about 2 ms of Python that holds the GIL: in a thread of
-    its own it only adds GIL handoffs (each SQLite call gives the GIL away, and getting it back
-    from a busy loop can take the 5 ms switch interval), which cost a quarter of the bench's
-    throughput; so it runs on the loop. The embedding re-ranker runs its model without the GIL
-    for a quarter of a second a question: then the core gets its thread, and the loop serves on.
+    The lexical core is about 2 ms of Python per question (holding the GIL) and, on loopback
+    PostgreSQL, 0.4 ms of waiting. PostgreSQL: two threads overlap the waits; more only add
+    GIL handoffs (in the bench two beat four in five of six paired runs, 176 against 165
+    updates/s; one was no faster than two). SQLite has one writer: a thread of its own only
+    adds handoffs (each SQLite call gives the GIL away, and getting it back from a busy loop
+    can take the 5 ms switch interval), a quarter of the bench's throughput, so the core runs
+    on the loop. The embedding re-ranker runs its model without the GIL for about 0.25 s a
+    question: then the core gets threads (four on PostgreSQL, one on SQLite) and the loop
+    serves on.
     """
     matcher = getattr(getattr(app, "conversation", None), "matcher", None)
     reranker = getattr(matcher, "reranker", None) is not None

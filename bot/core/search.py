@@ -11,6 +11,7 @@ installed; the default install matches lexically, offline and light.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 import re
@@ -204,6 +205,7 @@ class _LocaleIndex:
                 self.postings[term].append((i, w))
         self.vocab = set(self.postings)
         self.strengths = strengths
+        self.posting_dicts = {term: dict(plist) for term, plist in self.postings.items()}
         # Strongest entries first, so a common term brings in only its best candidates.
         for plist in self.postings.values():
             plist.sort(key=lambda dw: -dw[1])
@@ -223,19 +225,25 @@ class _LocaleIndex:
         for term in self.sorted_vocab:
             self.by_first_len[(term[0], len(term))].append(term)
         # Question lines with their terms' weights, for how much of a line a query covers.
-        self.lines: list[list[tuple[dict[str, float], float]]] = []
-        self.line_terms: list[frozenset[str]] = []  # every term of an entry's lines
+        # Per entry: each line's weight, and for each term the lines holding it with its weight.
+        self.line_mass: list[list[float]] = []
+        self.line_terms: list[dict[str, list[tuple[int, float]]]] = []
         for doc_lines in self.qlines:
-            prepared = []
+            masses: list[float] = []
+            by_term: dict[str, list[tuple[int, float]]] = defaultdict(list)
             for line in doc_lines:
                 weighted = {t: self.idf.get(t, self.unknown_idf) for t in line}
                 mass = sum(weighted.values())
                 if mass > 0:
-                    prepared.append((weighted, mass))
-            self.lines.append(prepared)
-            self.line_terms.append(frozenset(t for w, _ in prepared for t in w))
+                    for t, w in weighted.items():
+                        by_term[t].append((len(masses), w))
+                    masses.append(mass)
+            self.line_mass.append(masses)
+            self.line_terms.append(dict(by_term))
         del self.qlines
         self._near_cache: dict[str, tuple[_Variants, _Variants]] = {}
+        self._split_cache: dict[str, tuple[str, str] | None] = {}
+        self.heads = frozenset(t[:4] for t in self.vocab)  # words written apart, joined
         self._concept_cache: dict[str, _Concept] = {}
         self.single_syn: dict[str, list[tuple[str, ...]]] = defaultdict(list)
         self.multi_syn: list[tuple[tuple[str, ...], list[tuple[str, ...]]]] = []
@@ -310,11 +318,18 @@ class _LocaleIndex:
         stop, stop_stems = an.query_stops(resident)
         # Join words written apart when the joined word is known ('kontakt person').
         joined: list[str] = []
+        heads = self.heads
         i = 0
         while i < len(words):
             if i + 1 < len(words):
                 both = words[i] + words[i + 1]
-                if len(both) >= 5 and an.stem(both) in self.vocab:
+                # (A stem of four letters or more: 'med en' is not 'meden'.)
+                if (
+                    both[:4] in heads
+                    and len(both) >= 5
+                    and len(st := an.stem(both)) >= 4
+                    and st in self.vocab
+                ):
                     joined.append(both)
                     i += 2
                     continue
@@ -330,7 +345,11 @@ class _LocaleIndex:
                 continue
             if st not in self.vocab and st not in self.single_syn and len(st) >= 7:
                 # A compound whose parts are known words or synonyms ('dagisplats').
-                split = self._split(st, self.syn_keys)
+                split = self._split_cache.get(st, False)
+                if split is False:
+                    split = self._split(st, self.syn_keys)
+                    if len(self._split_cache) < 100_000:
+                        self._split_cache[st] = split
                 if split:
                     stems.extend(split)
                     continue
@@ -477,8 +496,11 @@ class _LocaleIndex:
         found: list[tuple[_Concept, dict[int, float]]] = []  # what each concept matched
         qterms: dict[str, float] = {}
         postings = self.postings
-        strengths = self.strengths
+        posting_dicts = self.posting_dicts
         common = self.common_df
+        keep = top + 4  # the candidates re-scored at the end
+        remaining = total  # the most that the concepts not yet counted can add to an entry
+        closed = False  # True once no entry outside `acc` can reach the best `keep`
         # Rare concepts first: they bring the candidates; common terms only add to those.
         for c in sorted(concepts, key=lambda c: -c.idf):
             best: dict[int, float] = {}
@@ -489,21 +511,22 @@ class _LocaleIndex:
                         qterms[t] = f
                 if len(terms) == 1:
                     plist = postings.get(terms[0], ())
-                    if len(plist) > common:
-                        if acc:  # re-score the candidates only, walking the shorter list
-                            if len(plist) < len(acc):
-                                for d, w in plist:
-                                    if d in acc and f * w > bget(d, 0.0):
-                                        best[d] = f * w
-                            else:
-                                t0 = terms[0]
-                                for d in acc:
-                                    w = strengths[d].get(t0)
-                                    if w and f * w > bget(d, 0.0):
-                                        best[d] = f * w
+                    if closed or len(plist) > common:
+                        if acc:  # re-score the candidates only
+                            pd = posting_dicts.get(terms[0], {})
+                            for d in acc.keys() & pd.keys():
+                                v = f * pd[d]
+                                if v > bget(d, 0.0):
+                                    best[d] = v
                             continue
                         plist = plist[:common]
-                    if not best:  # the first variant: nothing to compare with yet
+                    elif not best:  # the first variant: nothing to compare with yet
+                        pd = posting_dicts.get(terms[0])
+                        if pd:
+                            best = dict(pd) if f == 1.0 else {d: f * w for d, w in pd.items()}
+                            bget = best.get
+                        continue
+                    if not best:
                         best = {d: f * w for d, w in plist}
                         bget = best.get
                         continue
@@ -515,12 +538,11 @@ class _LocaleIndex:
                     part: dict[int, float] = defaultdict(float)
                     for t in terms:
                         plist = postings.get(t, ())
-                        if len(plist) > common:
+                        if closed or len(plist) > common:
                             if acc:
-                                for d in acc:
-                                    w = strengths[d].get(t)
-                                    if w:
-                                        part[d] += w
+                                pd = posting_dicts.get(t, {})
+                                for d in acc.keys() & pd.keys():
+                                    part[d] += pd[d]
                                 continue
                             plist = plist[:common]
                         for d, w in plist:
@@ -533,19 +555,31 @@ class _LocaleIndex:
             for d, v in best.items():
                 acc[d] += idf * v
             found.append((c, best))
+            remaining = max(0.0, remaining - idf)
+            if not closed and len(acc) > keep and max(acc.values()) > remaining:
+                # Max-score pruning: an entry not yet found gains at most `remaining` more,
+                # and one found can still pass the keep-th best only with that much added.
+                kth = heapq.nlargest(keep, acc.values())[-1]
+                if kth > remaining:
+                    closed = True
+                    acc = defaultdict(
+                        float, {d: a for d, a in acc.items() if a + remaining + 1e-9 >= kth}
+                    )
         ranked = sorted(acc.items(), key=itemgetter(1), reverse=True)[: top + 4]
         qkeys = qterms.keys()
         out = []
         for d, a in ranked:
             qcov = a / total
             dcov = 0.0
-            if not self.line_terms[d].isdisjoint(qkeys):
-                for weighted, mass in self.lines[d]:
-                    hit = 0.0
-                    for t in weighted.keys() & qkeys:
-                        hit += weighted[t] * qterms[t]
-                    if hit > dcov * mass:
-                        dcov = hit / mass
+            by_term = self.line_terms[d]
+            shared = by_term.keys() & qkeys
+            if shared:
+                hits = [0.0] * len(self.line_mass[d])
+                for t in shared:
+                    f = qterms[t]
+                    for li, w in by_term[t]:
+                        hits[li] += w * f
+                dcov = max(h / m for h, m in zip(hits, self.line_mass[d], strict=True))
             ev = 1.0 - math.exp(-a / (self.max_idf * EVIDENCE_K))
             raw = W_QUERY * qcov + W_LINE * dcov * min(1.0, qcov * 2) + W_EVIDENCE * ev
             out.append((d, math.sqrt(raw)))  # sqrt spreads the useful low range
@@ -651,11 +685,17 @@ class Matcher:
         support: dict[str, int] = {}
         # Other languages are searched for the words the resident's own language and the
         # source languages do not know: only such a word can find something new there.
-        stop = self.lexicon.stop_words(locale)
-        rest = {w[:PREFIX_GATE] for w in words if w not in stop and not w.isdigit()}
-        for loc, index in self.indexes.items():
-            if loc == locale or loc in ALWAYS_SEARCHED:
-                rest -= index.prefixes
+        primaries = [
+            ix for loc, ix in self.indexes.items() if loc == locale or loc in ALWAYS_SEARCHED
+        ]
+        stops = [self.lexicon.stop_words(locale), *(ix.an.stop for ix in primaries)]
+        rest = {
+            w[:PREFIX_GATE]
+            for w in words
+            if not w.isdigit() and not any(w in stop for stop in stops)
+        }
+        for index in primaries:
+            rest -= index.prefixes
         for loc, index in self.indexes.items():
             primary = loc == locale or loc in ALWAYS_SEARCHED
             if not primary and rest.isdisjoint(index.prefixes):

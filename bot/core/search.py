@@ -11,7 +11,6 @@ installed; the default install matches lexically, offline and light.
 
 from __future__ import annotations
 
-import heapq
 import logging
 import math
 import re
@@ -225,20 +224,21 @@ class _LocaleIndex:
         for term in self.sorted_vocab:
             self.by_first_len[(term[0], len(term))].append(term)
         # Question lines with their terms' weights, for how much of a line a query covers.
-        # Per entry: each line's weight, and for each term the lines holding it with its weight.
-        self.line_mass: list[list[float]] = []
+        # Per entry: its number of lines, and for each term the lines holding it with the
+        # share of the line's weight it carries.
+        self.line_count: list[int] = []
         self.line_terms: list[dict[str, list[tuple[int, float]]]] = []
         for doc_lines in self.qlines:
-            masses: list[float] = []
+            count = 0
             by_term: dict[str, list[tuple[int, float]]] = defaultdict(list)
             for line in doc_lines:
                 weighted = {t: self.idf.get(t, self.unknown_idf) for t in line}
                 mass = sum(weighted.values())
                 if mass > 0:
                     for t, w in weighted.items():
-                        by_term[t].append((len(masses), w))
-                    masses.append(mass)
-            self.line_mass.append(masses)
+                        by_term[t].append((count, w / mass))
+                    count += 1
+            self.line_count.append(count)
             self.line_terms.append(dict(by_term))
         del self.qlines
         self._near_cache: dict[str, tuple[_Variants, _Variants]] = {}
@@ -552,14 +552,17 @@ class _LocaleIndex:
                         if v > best.get(d, 0.0):
                             best[d] = v
             idf = c.idf
-            for d, v in best.items():
-                acc[d] += idf * v
+            if acc:
+                for d, v in best.items():
+                    acc[d] += idf * v
+            else:
+                acc = defaultdict(float, {d: idf * v for d, v in best.items()})
             found.append((c, best))
             remaining = max(0.0, remaining - idf)
             if not closed and len(acc) > keep and max(acc.values()) > remaining:
                 # Max-score pruning: an entry not yet found gains at most `remaining` more,
                 # and one found can still pass the keep-th best only with that much added.
-                kth = heapq.nlargest(keep, acc.values())[-1]
+                kth = sorted(acc.values(), reverse=True)[keep - 1]
                 if kth > remaining:
                     closed = True
                     acc = defaultdict(
@@ -574,12 +577,12 @@ class _LocaleIndex:
             by_term = self.line_terms[d]
             shared = by_term.keys() & qkeys
             if shared:
-                hits = [0.0] * len(self.line_mass[d])
+                hits = [0.0] * self.line_count[d]
                 for t in shared:
                     f = qterms[t]
                     for li, w in by_term[t]:
                         hits[li] += w * f
-                dcov = max(h / m for h, m in zip(hits, self.line_mass[d], strict=True))
+                dcov = max(hits)
             ev = 1.0 - math.exp(-a / (self.max_idf * EVIDENCE_K))
             raw = W_QUERY * qcov + W_LINE * dcov * min(1.0, qcov * 2) + W_EVIDENCE * ev
             out.append((d, math.sqrt(raw)))  # sqrt spreads the useful low range

@@ -82,11 +82,26 @@ def clean(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def fold(word: str) -> str:
-    """Casefold, strip diacritics (ö -> o, č -> c) and fold Romani digraphs (sh -> s)."""
+    """Casefold, strip diacritics (ö -> o, č -> c) and fold Romani digraphs (sh -> s).
+
+    Idempotent: a folded word folds to itself (a letter that loses its mark may be one more
+    to fold, 'Ӭ' -> 'э' -> 'e'; 'shh' -> 'sh' -> 's').
+    """
+    for _ in range(4):
+        folded = _fold_once(word)
+        if folded == word:
+            break
+        word = folded
+    return word
+
+
+def _fold_once(word: str) -> str:
     word = unicodedata.normalize("NFKC", word).casefold().translate(_EXTRA_FOLD)
     if not word.isascii():
         word = word.translate(_CYRILLIC)
-    word = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+        word = "".join(
+            c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c)
+        )
     for a, b in _DIGRAPHS:
         if a in word:
             word = word.replace(a, b)

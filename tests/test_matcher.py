@@ -195,6 +195,17 @@ def test_editors_synonyms_extend_the_shipped_list(tmp_path):
     assert top(Matcher(content, lexicon=Lexicon()), "knegarkassan") is None
 
 
+def test_a_phrase_synonym_needs_the_whole_phrase(tmp_path):
+    """A phrase of one word and stop words ('kastas ut') is matched only as written: the word
+    alone ('kastas') does not carry the phrase's meaning."""
+    files = dict(PACK)
+    files["synonyms.yaml"] = "sv:\n  kastas ut: [förskoleplats]\n"
+    matcher = Matcher(load_content(write_pack(tmp_path, files, only=True)))
+    assert not matcher.indexes["sv"].single_syn.get("kast")
+    assert [m.entry_id for m in matcher.rank("vi kastas ut", "sv")][:1] == ["forskola"]
+    assert not any(m.entry_id == "forskola" for m in matcher.rank("vi kastas", "sv"))
+
+
 def test_ask_json_prints_one_object_per_question(content):
     out = io.StringIO()
     code = run_ask(None, content, "sv", True, stdin=io.StringIO("dagis\nhej\n"), out=out)

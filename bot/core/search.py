@@ -254,8 +254,18 @@ class _LocaleIndex:
         # word that is a synonym's target finds the resident words and the other targets
         # beside it ('vräkning' -> 'avhysning' when the pack only says 'avhysning').
         self.reverse_syn: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        # A phrase of one word and stop words ('time off', 'kastas ut') is looked for as
+        # written: its word alone ('time') does not mean what the phrase means.
+        self.phrase_syn: dict[str, list[tuple[tuple[str, ...], str, list[tuple[str, ...]]]]]
+        self.phrase_syn = defaultdict(list)
         for key, targets in synonyms.items():
             kterms = tuple(self.an.terms(key))
+            written = tuple(w for w, _ in word_parts(key))
+            if len(kterms) == 1 and len(written) > 1:
+                tterms = [t for x in targets if (t := tuple(self.an.terms(x))) and t != kterms]
+                if tterms:
+                    self.phrase_syn[written[0]].append((written, kterms[0], tterms))
+                continue
             group = [kterms] + [tuple(self.an.terms(x)) for x in targets]
             for t in group[1:]:
                 if len(t) == 1:
@@ -342,6 +352,12 @@ class _LocaleIndex:
                     continue
             joined.append(words[i])
             i += 1
+        phrases: dict[str, list[tuple[str, ...]]] = {}  # stem -> what a phrase around it means
+        if self.phrase_syn:
+            for i, w in enumerate(words):
+                for written, term, targets in self.phrase_syn.get(w, ()):
+                    if tuple(words[i : i + len(written)]) == written:
+                        phrases.setdefault(term, []).extend(targets)
         stems: list[str] = []
         surface: dict[str, str] = {}
         for w in joined:
@@ -383,9 +399,14 @@ class _LocaleIndex:
             w = surface.get(s, s)
             typos = w not in native
             key = s if s in self.vocab else f"{s} {w}" if typos else f"{s} {w} native"
+            meant = phrases.get(s)
+            if meant:
+                key = f"{key} phrase {meant!r}"
             c = self._concept_cache.get(key)
             if c is None:
                 c = self._concept(s, w, typos)
+                for t in meant or ():
+                    c.variants.append((t, SYNONYM_F))
                 if len(self._concept_cache) < 100_000:
                     self._concept_cache[key] = c
             out.append(c)

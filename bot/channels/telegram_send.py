@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
@@ -17,11 +18,8 @@ from telegram import (
     InlineKeyboardMarkup,
     InputFile,
     KeyboardButton,
-    Message,
     ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
 )
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
@@ -226,8 +224,8 @@ def render_chunks(markdown: str, limit: int = MAX_TEXT) -> list[str]:
     return chunks
 
 
-def inline_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """Reply.choices as an inline keyboard; a button whose id Telegram would refuse is dropped."""
+def _button_rows(reply: Reply) -> list[list[tuple[str, str]]]:
+    """Reply.choices as (label, id) rows; a button whose id Telegram would refuse is dropped."""
     rows = []
     for row in reply.choices:
         buttons = []
@@ -242,10 +240,44 @@ def inline_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
                     MAX_CALLBACK_DATA,
                 )
                 continue
-            buttons.append(InlineKeyboardButton(c.label[:MAX_BUTTON_LABEL], callback_data=c.id))
+            buttons.append((c.label[:MAX_BUTTON_LABEL], c.id))
         if buttons:
             rows.append(buttons)
-    return InlineKeyboardMarkup(rows) if rows else None
+    return rows
+
+
+def inline_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """Reply.choices as an inline keyboard; a button whose id Telegram would refuse is dropped."""
+    rows = _button_rows(reply)
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=id_) for label, id_ in row] for row in rows]
+    )
+
+
+def inline_keyboard_json(reply: Reply) -> str | None:
+    """The same keyboard as the JSON Telegram takes for `reply_markup`, built without PTB's
+    objects (a tenth of a busy bot's CPU went to building and serialising them)."""
+    rows = _button_rows(reply)
+    if not rows:
+        return None
+    keyboard = [[{"text": label, "callback_data": id_} for label, id_ in row] for row in rows]
+    return json.dumps({"inline_keyboard": keyboard})
+
+
+_REMOVE_KEYBOARD = json.dumps({"remove_keyboard": True})
+
+
+async def post_message(bot: Any, data: dict[str, Any]) -> Any:
+    """sendMessage with `data` as Telegram takes it; the answer as JSON (a dict), unparsed.
+
+    It goes the way every PTB call goes (the rate limiter with its retries, then BaseRequest,
+    which turns error answers into RetryAfter, Forbidden, BadRequest, NetworkError ...); only
+    PTB's Message objects are skipped: building the call's and parsing the answer's (with its
+    keyboard) cost four times the rest of the call, and nobody reads the sent message.
+    """
+    return await bot._post("sendMessage", data)
 
 
 Step = Callable[[], Awaitable[Any]]
@@ -293,32 +325,41 @@ class TelegramSender:
             extra["message_thread_id"] = thread_id
         out: list[Step] = []
         chunks = render_chunks(reply.text) if reply.text.strip() else []
-        markup: Any = None
+        markup: str | None = None  # reply_markup as JSON
+        shows_keyboard = removes_keyboard = False
         if reply.request_contact:
             markup = ReplyKeyboardMarkup(
                 [[KeyboardButton(reply.request_contact[:MAX_BUTTON_LABEL], request_contact=True)]],
                 one_time_keyboard=True,
                 resize_keyboard=True,
-            )
+            ).to_json()
+            shows_keyboard = True
         else:
-            markup = inline_keyboard(reply)
+            markup = inline_keyboard_json(reply)
             if markup is None and chat_id in self._reply_keyboard_shown and chunks:
-                markup = ReplyKeyboardRemove()
+                markup = _REMOVE_KEYBOARD
+                removes_keyboard = True
         if markup is not None and not chunks and reply.choices:
             log.warning("a reply with buttons but no text: buttons not sent")
         for i, chunk in enumerate(chunks):
-            last = i == len(chunks) - 1
-            kb = markup if last else None
+            data: dict[str, Any] = {"chat_id": chat_id, "text": chunk, "parse_mode": "HTML"}
+            data.update(extra)
+            if i == len(chunks) - 1 and markup is not None:
+                data["reply_markup"] = markup
+                last_shows, last_removes = shows_keyboard, removes_keyboard
+            else:
+                last_shows = last_removes = False
 
-            async def send(chunk: str = chunk, kb: Any = kb) -> Message:
-                msg = await bot.send_message(
-                    chat_id, chunk, parse_mode=ParseMode.HTML, reply_markup=kb, **extra
-                )
-                if isinstance(kb, ReplyKeyboardMarkup):
+            async def send(
+                data: dict[str, Any] = data, shows: bool = last_shows, removes: bool = last_removes
+            ) -> Any:
+                # A copy: PTB's _post edits the dict it is given, and a step may be retried.
+                sent = await post_message(bot, dict(data))
+                if shows:
                     self._reply_keyboard_shown.add(chat_id)
-                elif isinstance(kb, ReplyKeyboardRemove):
+                elif removes:
                     self._reply_keyboard_shown.discard(chat_id)
-                return msg
+                return sent
 
             out.append(send)
         if reply.copy is not None:

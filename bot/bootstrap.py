@@ -8,7 +8,9 @@ Each area registers its parts in its own marked block below; keep the blocks sma
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import inspect
@@ -54,6 +56,9 @@ class App:
     # Async workers beside the channel (issue 10: the broadcaster); the Telegram channel runs
     # each as `worker.run(stop, transport, enqueue)`.
     workers: list[Any] = field(default_factory=list)
+    # (resident, event id, now) -> the reads a resident event makes first, which a channel may
+    # pass to `unit_of_work(ahead=...)`: on PostgreSQL they then take one round trip together.
+    read_ahead: Callable[[str, str | None, datetime], list[Any]] | None = None
 
     @property
     def content(self) -> Content:
@@ -120,8 +125,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     from bot.core.hours import OpeningHours as _Hours
     from bot.db.handoff_store import SqlHandoffStore
 
+    handoff_store = SqlHandoffStore(engine)
     handoff = build_handoff(
-        store=SqlHandoffStore(engine),
+        store=handoff_store,
         i18n=i18n,
         hours=_Hours.parse(
             settings.opening_hours, tz=settings.timezone, closed_days=settings.closed_days
@@ -130,6 +136,12 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         reannounce_after_minutes=settings.reannounce_after_minutes,
     )
     app.handoff = handoff.service
+    # A resident event claims its id, loads the state, then handoff's interceptor (first)
+    # looks for an open ticket: asked in that order, read ahead together.
+    app.read_ahead = lambda resident, event_id, now: [
+        *states.ahead(resident, event_id, now=now),
+        *handoff_store.ahead(resident),
+    ]
     conversation.register_interceptor(handoff.interceptor)
     conversation.register_flow(handoff.flow)
     app.staff_handlers.append(handoff.staff)

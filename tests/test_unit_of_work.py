@@ -107,6 +107,49 @@ def test_undo_drops_held_back_writes(db_engine):
     assert not states.claim_event("after-undo", now=NOW)
 
 
+def _ahead(db_engine, resident: str, event_id: str) -> list:
+    states, handoff = SqlStateStore(db_engine), SqlHandoffStore(db_engine)
+    return [*states.ahead(resident, event_id, now=NOW), *handoff.ahead(resident)]
+
+
+def test_reads_run_ahead_answer_as_the_reads_themselves(db_engine):
+    """`unit_of_work(ahead=...)` (PostgreSQL: one round trip with the BEGIN) changes no answer."""
+    states, handoff = SqlStateStore(db_engine), SqlHandoffStore(db_engine)
+    states.save(
+        ResidentState(resident="tg:8", locale="ro", data={"a": [1]}, memo={"q": "x"}), now=NOW
+    )
+    ticket, _ = handoff.open_ticket(
+        resident="tg:8", locale="ro", topic_area="school", urgent=True, now=NOW
+    )
+    expected = (states.load("tg:8"), handoff.active_for("tg:8"))
+    with unit_of_work(db_engine, ahead=_ahead(db_engine, "tg:8", "a1")):
+        assert states.claim_event("a1", now=NOW)
+        assert (states.load("tg:8"), handoff.active_for("tg:8")) == expected
+        assert handoff.active_for("tg:8") == ticket  # asked again: from the database
+    with unit_of_work(db_engine, ahead=_ahead(db_engine, "tg:new", "a2")):
+        assert states.claim_event("a2", now=NOW)
+        assert states.load("tg:new") is None and handoff.active_for("tg:new") is None
+    # A redelivered event: the claim read ahead says duplicate, and nothing else changes.
+    with unit_of_work(db_engine, ahead=_ahead(db_engine, "tg:8", "a1")):
+        assert not states.claim_event("a1", now=NOW)
+    assert states.load("tg:8") == expected[0]
+
+
+def test_reads_run_ahead_are_not_served_after_the_event_wrote(db_engine):
+    states, handoff = SqlStateStore(db_engine), SqlHandoffStore(db_engine)
+    states.save(ResidentState(resident="tg:9", locale="sv"), now=NOW)
+    with unit_of_work(db_engine, ahead=_ahead(db_engine, "tg:9", "b1")):
+        assert states.claim_event("b1", now=NOW)
+        states.save(ResidentState(resident="tg:9", locale="fi"), now=NOW)
+        handoff.open_ticket(resident="tg:9", locale="fi", topic_area=None, urgent=False, now=NOW)
+        assert states.load("tg:9").locale == "fi"  # its own write, not the state read ahead
+        assert handoff.active_for("tg:9") is not None
+    with pytest.raises(Boom), unit_of_work(db_engine, ahead=_ahead(db_engine, "tg:9", "b2")):
+        assert states.claim_event("b2", now=NOW)
+        raise Boom
+    assert states.claim_event("b2", now=NOW)  # the claim read ahead was rolled back with it
+
+
 @pytest.mark.parametrize("contenders", [2, 5])
 def test_take_it_inside_events_still_has_exactly_one_winner(db_engine, contenders):
     """Each staff press is its own transaction that first reads the ticket, then claims it."""

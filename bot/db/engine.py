@@ -76,12 +76,58 @@ class _Unit:
     """The unit of work of the event being handled in this thread: its session, and on
     PostgreSQL the writes `write_later` holds back until the next read or the commit."""
 
-    __slots__ = ("engine", "session", "pending")
+    __slots__ = ("ahead", "engine", "pending", "session")
 
     def __init__(self, engine: Engine, session: Session) -> None:
         self.engine = engine
         self.session = session
         self.pending: list[tuple[Any, dict[str, Any]]] = []
+        # Answers read ahead (see `read_ahead`), by the key their store gave; None once
+        # anything may have written.
+        self.ahead: dict[Any, list[Any]] | None = None
+
+    def read_ahead(self, reads: list[Ahead]) -> None:
+        """Run `reads` now, with the transaction's BEGIN, in one pipelined round trip, and keep
+        their rows for the stores that will ask (`ahead_rows`).
+
+        A resident event's first statements (its claim, its state, the resident's open
+        ticket) are known before the core runs; one at a time they were four round trips
+        (BEGIN went alone), each a wait for the core thread and a GIL hand-off. The statements
+        are run with psycopg directly: SQLAlchemy reads a result's columns as soon as it has
+        executed a statement, which in pipeline mode come only at the end. They are prebuilt
+        Core statements (compiled once, values bound as SQLAlchemy binds them) over plain
+        columns, whose rows psycopg returns as SQLAlchemy would (timestamps aware, JSON
+        decoded), with the columns as attributes.
+        """
+        from psycopg.rows import namedtuple_row  # PostgreSQL only: SQLite never imports it
+
+        raw = self.session.connection().connection.driver_connection
+        dialect = self.engine.dialect
+        cursors: list[Any] = []
+        try:
+            with raw.pipeline():  # type: ignore[union-attr]
+                for _key, stmt, params in reads:
+                    compiled = _COMPILED.get(stmt)
+                    if compiled is None:
+                        compiled = _COMPILED[stmt] = stmt.compile(dialect=dialect)
+                    values = compiled.construct_params(params)  # with the statement's own
+                    for name, process in compiled._bind_processors.items():
+                        if name in values:
+                            values[name] = process(values[name])
+                    cur = raw.cursor(row_factory=namedtuple_row)  # type: ignore[union-attr]
+                    cur.execute(compiled.string, values)
+                    cursors.append(cur)
+            self.ahead = {
+                key: cur.fetchall() for (key, _s, _p), cur in zip(reads, cursors, strict=True)
+            }
+        except BaseException:
+            with suppress(Exception):
+                if raw.pgconn.transaction_status != 0:  # type: ignore[union-attr]  # not IDLE
+                    raw.rollback()  # type: ignore[union-attr]
+            raise
+        finally:
+            for cur in cursors:
+                cur.close()
 
     def flush(self, *, commit: bool = False) -> None:
         """Send the held-back writes (and the COMMIT, when asked) in one round trip.
@@ -121,18 +167,36 @@ class _Unit:
             self.session.commit()
 
 
+# A read the unit of work may run ahead: (the key its store asks by, statement, values).
+Ahead = tuple[Any, Any, dict[str, Any]]
+_COMPILED: dict[Any, Any] = {}  # a read-ahead statement, compiled once
+
 # The unit of work of the event being handled in this thread, if any.
 _ambient: ContextVar[_Unit | None] = ContextVar("samvag_unit_of_work", default=None)
 
 
-def _joined(engine: Engine) -> Session | None:
-    """The unit of work's session, its held-back writes sent (so whoever uses it sees them)."""
+def _joined(engine: Engine, *, writes: bool = False) -> Session | None:
+    """The unit of work's session, its held-back writes sent (so whoever uses it sees them).
+
+    `writes`: the caller may write, so answers read ahead may be stale from now on.
+    """
     current = _ambient.get()
     if current is None or current.engine is not engine:
         return None
+    if writes:
+        current.ahead = None
     if current.pending:
         current.flush()
     return current.session
+
+
+def ahead_rows(engine: Engine, key: Any) -> list[Any] | None:
+    """The rows of the read `key` if the unit of work read it ahead (once: a second ask goes
+    to the database), else None. Nothing written in the event since, so they are current."""
+    current = _ambient.get()
+    if current is None or current.engine is not engine or not current.ahead:
+        return None
+    return current.ahead.pop(key, None)
 
 
 def _begin(session: Session) -> None:
@@ -143,11 +207,13 @@ def _begin(session: Session) -> None:
 
 
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
+def unit_of_work(engine: Engine, *, ahead: list[Ahead] | None = None) -> Iterator[Session]:
     """One transaction for everything the stores do inside it: all of it commits, or none.
 
     Inside another unit of work it joins that one (no savepoint): it commits with the outermost,
     and an error in it fails the whole. A part that may fail alone uses `savepoint`.
+    `ahead`: reads the event will make first, run at once in one round trip on PostgreSQL
+    (see `_Unit.read_ahead`); elsewhere they run when asked, as always.
     """
     joined = _joined(engine)
     if joined is not None:
@@ -158,6 +224,8 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         unit = _Unit(engine, session)
         token = _ambient.set(unit)
         try:
+            if ahead and engine.dialect.name == "postgresql":
+                unit.read_ahead(ahead)
             yield session
             unit.flush(commit=True)
         except BaseException:
@@ -179,6 +247,7 @@ def write_later(engine: Engine, stmt: Any, params: dict[str, Any]) -> None:
     """
     current = _ambient.get()
     if current is not None and current.engine is engine and engine.dialect.name == "postgresql":
+        current.ahead = None
         current.pending.append((stmt, params))
         return
     with write_session(engine) as session:
@@ -217,7 +286,7 @@ def write_session(engine: Engine) -> Iterator[Session]:
     unexpected database error should do. Writes that expect an error (a duplicate key) and
     carry on use `session_scope`. Alone, it commits on success and rolls back on any error.
     """
-    joined = _joined(engine)
+    joined = _joined(engine, writes=True)
     if joined is not None:
         yield joined
         return
@@ -232,7 +301,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     Inside a unit of work it is a savepoint of that transaction: an error (say a duplicate key
     a store expects) undoes only this part, and the outer transaction commits the rest.
     """
-    joined = _joined(engine)
+    joined = _joined(engine, writes=True)
     if joined is not None:
         with joined.begin_nested():
             yield joined
@@ -248,13 +317,18 @@ def insert_new(session: Session, table: Table, values: dict[str, Any]) -> bool:
     it needs no savepoint inside a unit of work. On PostgreSQL a concurrent insert of the same
     key waits for the other transaction and then does nothing, as a unique violation would.
     """
-    name = session.get_bind().dialect.name
-    stmt = _INSERT_NEW.get((name, table))
+    stmt = insert_new_statement(session.get_bind().dialect.name, table)
+    return session.execute(stmt, values).first() is not None
+
+
+def insert_new_statement(dialect: str, table: Table) -> Any:
+    """`insert_new`'s statement: a row comes back when it inserted (for `read_ahead` too)."""
+    stmt = _INSERT_NEW.get((dialect, table))
     if stmt is None:
         # RETURNING, not rowcount: psycopg reports no rowcount for this statement.
-        stmt = dialect_insert(name)(table).on_conflict_do_nothing()
-        stmt = _INSERT_NEW[(name, table)] = stmt.returning(*table.primary_key.columns)
-    return session.execute(stmt, values).first() is not None
+        stmt = dialect_insert(dialect)(table).on_conflict_do_nothing()
+        stmt = _INSERT_NEW[(dialect, table)] = stmt.returning(*table.primary_key.columns)
+    return stmt
 
 
 _INSERT_NEW: dict[tuple[str, Table], Any] = {}
@@ -282,5 +356,6 @@ def undo(engine: Engine) -> None:
     if current is None or current.engine is not engine:
         return
     current.pending.clear()
+    current.ahead = None
     current.session.rollback()
     _begin(current.session)

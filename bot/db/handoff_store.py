@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.handoff import CLOSED, OPEN, WAITING, Held, StaffMember, Ticket
-from bot.db.engine import read_session, session_scope, write_later
+from bot.db.engine import Ahead, ahead_rows, read_session, session_scope, write_later
 from bot.db.tables.handoff import HandoffMessage, HandoffTicket, RecentQuestion, StaffLanguages
 from bot.db.tables.outbox import STAFF_TARGET, OutboxMessage
 from bot.db.tables.telegram import StaffTopic
@@ -121,8 +121,15 @@ class SqlHandoffStore:
             row = s.get(HandoffTicket, ticket_id)
             return _ticket(row) if row else None
 
+    def ahead(self, resident: str) -> list[Ahead]:
+        """The read a resident event makes first (the open ticket), for `unit_of_work(ahead=)`."""
+        return [(("ticket", resident), _ACTIVE_FOR, {"key": resident})]
+
     def active_for(self, resident: str) -> Ticket | None:
         # Every resident event asks this: a plain SELECT, no ORM objects.
+        rows = ahead_rows(self.engine, ("ticket", resident))
+        if rows is not None:
+            return _ticket(rows[0]) if rows else None  # type: ignore[arg-type]
         with read_session(self.engine) as s:
             row = s.execute(_ACTIVE_FOR, {"key": resident}).first()
             return _ticket(row) if row else None  # type: ignore[arg-type]

@@ -13,7 +13,16 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.engine import Engine
 
 from bot.core.ports import ResidentState
-from bot.db.engine import dialect_insert, insert_new, read_session, write_later, write_session
+from bot.db.engine import (
+    Ahead,
+    ahead_rows,
+    dialect_insert,
+    insert_new,
+    insert_new_statement,
+    read_session,
+    write_later,
+    write_session,
+)
 from bot.db.tables.state import ProcessedEvent, ResidentStateRow
 
 _STATE = ResidentStateRow.__table__  # type: ignore[attr-defined]
@@ -43,9 +52,23 @@ class SqlStateStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def ahead(self, resident: str, event_id: str | None, *, now: datetime) -> list[Ahead]:
+        """What a resident event asks first, for `unit_of_work(ahead=...)`: its claim, then
+        the resident's state (in this order, as `Conversation.handle` asks)."""
+        reads: list[Ahead] = []
+        if event_id:
+            claim = insert_new_statement(self.engine.dialect.name, _EVENTS)
+            reads.append((("claim", event_id[:64]), claim, {"event_id": event_id[:64], "at": now}))
+        reads.append((("state", resident), _LOAD, {"key": resident}))
+        return reads
+
     def load(self, resident: str) -> ResidentState | None:
+        rows = ahead_rows(self.engine, ("state", resident))
         with read_session(self.engine) as session:
-            row = session.execute(_LOAD, {"key": resident}).first()
+            if rows is None:
+                row = session.execute(_LOAD, {"key": resident}).first()
+            else:
+                row = rows[0] if rows else None
             if row is None:
                 return None
             return ResidentState(
@@ -76,6 +99,9 @@ class SqlStateStore:
             session.execute(delete(_STATE).where(_STATE.c.resident == resident))
 
     def claim_event(self, event_id: str, *, now: datetime) -> bool:
+        rows = ahead_rows(self.engine, ("claim", event_id[:64]))
+        if rows is not None:  # claimed ahead, at the start of this unit of work
+            return bool(rows)
         with write_session(self.engine) as session:
             return insert_new(session, _EVENTS, {"event_id": event_id[:64], "at": now})
 

@@ -719,7 +719,9 @@ class Matcher:
         """The re-ranker is used when present and its model knows the resident's language."""
         return self.reranker is not None and locale.split("-")[0].lower() not in UNEMBEDDED
 
-    def _lexical(self, text: str, locale: str) -> tuple[dict[str, float], dict[str, int]]:
+    def _lexical(
+        self, text: str, locale: str, top: int = 8
+    ) -> tuple[dict[str, float], dict[str, int]]:
         """Lexical scores per entry, and how well each best score is supported (see SOLID)."""
         words = [w for w, _ in word_parts(text)]
         if not words:
@@ -748,7 +750,7 @@ class Matcher:
                 continue
             factor = 1.0 if loc == locale else OTHER_LOCALE_F
             for entry_id, s, sup in index.score(
-                words, locale, native=native if index is not own else frozenset()
+                words, locale, top, native=native if index is not own else frozenset()
             ):
                 s *= factor
                 if s > best.get(entry_id, 0.0):
@@ -758,9 +760,11 @@ class Matcher:
 
     def match(self, text: str, locale: str) -> Decision:
         """Answer, suggest up to three entries, or decline."""
-        lexical, support = self._lexical(text, locale)
         if not self._embeds(locale):
+            # Each language's best three hold the best three of all.
+            lexical, support = self._lexical(text, locale, DECIDED)
             return _decide(_ranked(lexical, DECIDED), self.lexical_thresholds, support)
+        lexical, support = self._lexical(text, locale)
         if self.cascade:
             # The model costs ~50x the lexical stage: only a clear lexical answer skips it.
             ranked = _ranked(lexical, DECIDED)

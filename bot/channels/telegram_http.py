@@ -7,14 +7,14 @@ as the seam for exactly this (https://docs.python-telegram-bot.org/en/stable/tel
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+import json
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+_JSON = {"Content-Type": "application/json"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -91,10 +91,12 @@ class AiohttpRequest(BaseRequest):
                     form.add_field(name, body, filename=filename, content_type=mime)
                 data = form
             else:
-                # The same form body aiohttp would build from the dict, encoded in one call:
-                # FormData's machinery was a tenth of a busy bot's CPU.
-                data = urlencode(params, doseq=True).encode("ascii")
-                headers = _FORM
+                # A JSON body of the same string values (the Bot API takes application/json,
+                # and reads a string field as it would read the form's): json's C encoder, where
+                # urlencode quoted a long answer byte by byte in Python (and FormData before it
+                # was a tenth of a busy bot's CPU).
+                data = json.dumps(params).encode("ascii")
+                headers = _JSON
         try:
             async with self._session.request(
                 method, url, data=data, headers=headers, timeout=timeout

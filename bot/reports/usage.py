@@ -192,33 +192,26 @@ def _handoffs(engine: Engine, lo: datetime, hi: datetime, zone: ZoneInfo) -> dic
     }
 
 
-def _proposals(engine: Engine, lo: datetime, hi: datetime) -> Counter | None:
-    """Consultation proposals per theme (issue 10), or None without the table."""
-    table = _reflect(engine, "activity_proposal")
-    if table is None or not {"theme", "created_at"} <= set(table.c.keys()):
+def _counted_by(
+    engine: Engine, table_name: str, column: str, lo: datetime, hi: datetime, missing: str
+) -> Counter | None:
+    """Rows of `table_name` created in [lo, hi) counted by `column`, or None without the table."""
+    table = _reflect(engine, table_name)
+    if table is None or not {column, "created_at"} <= set(table.c.keys()):
         return None
-    c = table.c
+    key, created = table.c[column], table.c.created_at
     with engine.connect() as conn:
-        q = (
-            select(c.theme, func.count())
-            .where(c.created_at >= lo, c.created_at < hi)
-            .group_by(c.theme)
-        )
-        return Counter({theme or "other": n for theme, n in conn.execute(q)})
+        q = select(key, func.count()).where(created >= lo, created < hi).group_by(key)
+        return Counter({value or missing: n for value, n in conn.execute(q)})
+
+
+def _proposals(engine: Engine, lo: datetime, hi: datetime) -> Counter | None:
+    """Consultation proposals per theme (issue 10)."""
+    return _counted_by(engine, "activity_proposal", "theme", lo, hi, "other")
 
 
 def _appointments(engine: Engine, lo: datetime, hi: datetime) -> Counter | None:
-    table = _reflect(engine, "appointment")
-    if table is None or not {"status", "created_at"} <= set(table.c.keys()):
-        return None
-    c = table.c
-    with engine.connect() as conn:
-        q = (
-            select(c.status, func.count())
-            .where(c.created_at >= lo, c.created_at < hi)
-            .group_by(c.status)
-        )
-        return Counter({status or "unknown": n for status, n in conn.execute(q)})
+    return _counted_by(engine, "appointment", "status", lo, hi, "unknown")
 
 
 def collect(

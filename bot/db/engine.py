@@ -107,15 +107,8 @@ class _Unit:
         try:
             with raw.pipeline():  # type: ignore[union-attr]
                 for _key, stmt, params in reads:
-                    compiled = _COMPILED.get(stmt)
-                    if compiled is None:
-                        compiled = _COMPILED[stmt] = stmt.compile(dialect=dialect)
-                    values = compiled.construct_params(params)  # with the statement's own
-                    for name, process in compiled._bind_processors.items():
-                        if name in values:
-                            values[name] = process(values[name])
                     cur = raw.cursor(row_factory=namedtuple_row)  # type: ignore[union-attr]
-                    cur.execute(compiled.string, values)
+                    cur.execute(*_bound(stmt, params, dialect))
                     cursors.append(cur)
             self.ahead = {
                 key: cur.fetchall() for (key, _s, _p), cur in zip(reads, cursors, strict=True)
@@ -145,10 +138,15 @@ class _Unit:
             return
         self.session.flush()  # ORM objects, if any, go first (and not in the pipeline)
         raw = self.session.connection().connection.driver_connection
+        dialect = self.engine.dialect
         try:
             with raw.pipeline():  # type: ignore[union-attr]
+                # psycopg's cursor, not the session's execute: half of a question event's
+                # CPU in the core went to SQLAlchemy's per-statement machinery for these four
+                # writes (compiled once here, values bound as SQLAlchemy binds them).
+                cur = raw.cursor()  # type: ignore[union-attr]
                 for stmt, params in pending:
-                    self.session.execute(stmt, params)
+                    cur.execute(*_bound(stmt, params, dialect))
                 if commit:
                     # psycopg's own COMMIT, in the pipeline: the session's commit below then
                     # finds no transaction open and only releases the connection, after the
@@ -169,7 +167,23 @@ class _Unit:
 
 # A read the unit of work may run ahead: (the key its store asks by, statement, values).
 Ahead = tuple[Any, Any, dict[str, Any]]
-_COMPILED: dict[Any, Any] = {}  # a read-ahead statement, compiled once
+_COMPILED: dict[tuple[Any, tuple[str, ...]], Any] = {}
+
+
+def _bound(stmt: Any, params: dict[str, Any], dialect: Any) -> tuple[str, dict[str, Any]]:
+    """A prebuilt Core statement's SQL and values for psycopg, as SQLAlchemy would send them:
+    compiled once per statement and set of value names (an INSERT names only the columns
+    given), with the statement's own bound values and each type's bind processing (JSON)."""
+    key = (stmt, tuple(params))
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        compiled = _COMPILED[key] = stmt.compile(dialect=dialect, column_keys=list(params))
+    values = compiled.construct_params(params)
+    for name, process in compiled._bind_processors.items():
+        if name in values:
+            values[name] = process(values[name])
+    return compiled.string, values
+
 
 # The unit of work of the event being handled in this thread, if any.
 _ambient: ContextVar[_Unit | None] = ContextVar("samvag_unit_of_work", default=None)

@@ -145,8 +145,12 @@ class _Unit:
                 # CPU in the core went to SQLAlchemy's per-statement machinery for these four
                 # writes (compiled once here, values bound as SQLAlchemy binds them).
                 cur = raw.cursor()  # type: ignore[union-attr]
+                plain = _plain(self.engine)
                 for stmt, params in pending:
-                    cur.execute(*_bound(stmt, params, dialect))
+                    if plain:
+                        cur.execute(*_bound(stmt, params, dialect))
+                    else:
+                        self.session.execute(stmt, params)
                 if commit:
                     # psycopg's own COMMIT, in the pipeline: the session's commit below then
                     # finds no transaction open and only releases the connection, after the
@@ -167,14 +171,22 @@ class _Unit:
 
 # A read the unit of work may run ahead: (the key its store asks by, statement, values).
 Ahead = tuple[Any, Any, dict[str, Any]]
-_COMPILED: dict[tuple[Any, tuple[str, ...]], Any] = {}
+_COMPILED: dict[tuple[str, Any, tuple[str, ...]], Any] = {}
 
 
-def _bound(stmt: Any, params: dict[str, Any], dialect: Any) -> tuple[str, dict[str, Any]]:
+def _plain(engine: Engine) -> bool:
+    """True when nothing watches the engine's statements (cursor events, echo), so running one
+    with the driver's cursor is all SQLAlchemy would do; else SQLAlchemy runs it, events and
+    all (tests inject faults with before_cursor_execute)."""
+    d = engine.dispatch
+    return not (d.before_cursor_execute or d.after_cursor_execute or engine.echo)
+
+
+def _bound(stmt: Any, params: dict[str, Any], dialect: Any) -> tuple[str, Any]:
     """A prebuilt Core statement's SQL and values for psycopg, as SQLAlchemy would send them:
     compiled once per statement and set of value names (an INSERT names only the columns
     given), with the statement's own bound values and each type's bind processing (JSON)."""
-    key = (stmt, tuple(params))
+    key = (dialect.name, stmt, tuple(params))
     compiled = _COMPILED.get(key)
     if compiled is None:
         compiled = _COMPILED[key] = stmt.compile(dialect=dialect, column_keys=list(params))
@@ -182,6 +194,8 @@ def _bound(stmt: Any, params: dict[str, Any], dialect: Any) -> tuple[str, dict[s
     for name, process in compiled._bind_processors.items():
         if name in values:
             values[name] = process(values[name])
+    if compiled.positional:  # SQLite's qmark style
+        return compiled.string, tuple(values[name] for name in compiled.positiontup)
     return compiled.string, values
 
 
@@ -238,7 +252,7 @@ def unit_of_work(engine: Engine, *, ahead: list[Ahead] | None = None) -> Iterato
         unit = _Unit(engine, session)
         token = _ambient.set(unit)
         try:
-            if ahead and engine.dialect.name == "postgresql":
+            if ahead and engine.dialect.name == "postgresql" and _plain(engine):
                 unit.read_ahead(ahead)
             yield session
             unit.flush(commit=True)
@@ -260,10 +274,17 @@ def write_later(engine: Engine, stmt: Any, params: dict[str, Any]) -> None:
     savepoint) sends the held-back writes first, so the event always sees its own writes.
     """
     current = _ambient.get()
-    if current is not None and current.engine is engine and engine.dialect.name == "postgresql":
+    if current is not None and current.engine is engine:
         current.ahead = None
-        current.pending.append((stmt, params))
-        return
+        if engine.dialect.name == "postgresql":
+            current.pending.append((stmt, params))
+            return
+        if _plain(engine):
+            # SQLite: now, on the unit's connection, with sqlite3's cursor (as `_Unit.flush`
+            # does on PostgreSQL: SQLAlchemy's machinery cost more than the statement).
+            raw = current.session.connection().connection.driver_connection
+            raw.execute(*_bound(stmt, params, engine.dialect))  # type: ignore[union-attr]
+            return
     with write_session(engine) as session:
         session.execute(stmt, params)
 

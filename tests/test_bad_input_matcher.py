@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -80,3 +81,31 @@ def test_any_unicode_gives_a_decision(matcher, text, locale):
 def test_matching_is_deterministic(matcher, ws):
     text = " ".join(ws)
     assert matcher.match(text, "sv") == matcher.match(text, "sv")
+
+
+@pytest.fixture(scope="module")
+def shipped_matcher():
+    return Matcher(load_content(Path(__file__).resolve().parents[1] / "content"))
+
+
+@pytest.fixture(scope="module")
+def shipped_words():
+    content = load_content(Path(__file__).resolve().parents[1] / "content")
+    lines = (t.question for e in content.entries.values() for t in e.texts.values())
+    return sorted({w for line in lines for w in line.split()})
+
+
+@given(data=st.data(), locale=st.sampled_from(["sv", "en", "fi", "ro", "rmn", "rmy", "zz"]))
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_a_decision_looks_at_the_ranking_best_three(shipped_matcher, shipped_words, data, locale):
+    """The decision's shortcuts (three per language, pruning) never change who is best."""
+    words = data.draw(st.lists(st.sampled_from(shipped_words), max_size=40))
+    text = " ".join(words)
+    d = shipped_matcher.match(text, locale)
+    check(d)
+    ranking = shipped_matcher.rank(text, locale)
+    assert [(m.entry_id, m.score) for m in ranking[:3]] == [
+        (m.entry_id, m.score) for m in d.candidates
+    ]

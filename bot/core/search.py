@@ -65,6 +65,7 @@ COMMON_IDF = 0.35  # of the rarest word's weight
 
 
 DECIDED = 3  # a decision looks at the best three entries
+RESCORED = 12  # per language, the entries with the most evidence get the full score
 
 
 @dataclass(frozen=True, slots=True)
@@ -531,7 +532,7 @@ class _LocaleIndex:
         postings = self.postings
         posting_dicts = self.posting_dicts
         common = self.common_df
-        keep = top + 4  # the candidates re-scored at the end
+        keep = RESCORED  # the candidates re-scored at the end, however few are returned
         remaining = total  # the most that the concepts not yet counted can add to an entry
         closed = False  # True once no entry outside `acc` can reach the best `keep`
         # Rare concepts first: they bring the candidates; common terms only add to those.
@@ -601,7 +602,7 @@ class _LocaleIndex:
                     acc = defaultdict(
                         float, {d: a for d, a in acc.items() if a + remaining + 1e-9 >= kth}
                     )
-        ranked = sorted(acc.items(), key=itemgetter(1), reverse=True)[: top + 4]
+        ranked = sorted(acc.items(), key=itemgetter(1), reverse=True)[:keep]
         qkeys = qterms.keys()
         out = []
         for d, a in ranked:
@@ -619,7 +620,7 @@ class _LocaleIndex:
             ev = 1.0 - math.exp(-a / (self.max_idf * EVIDENCE_K))
             raw = W_QUERY * qcov + W_LINE * dcov * min(1.0, qcov * 2) + W_EVIDENCE * ev
             out.append((d, math.sqrt(raw)))  # sqrt spreads the useful low range
-        out.sort(key=lambda kv: -kv[1])
+        out.sort(key=lambda kv: (-kv[1], self.doc_ids[kv[0]]))  # ties: as in _ranked
         result = []
         for rank, (d, score) in enumerate(out[:top]):
             # Only the leaders' support can sway a decision.
@@ -761,7 +762,8 @@ class Matcher:
     def match(self, text: str, locale: str) -> Decision:
         """Answer, suggest up to three entries, or decline."""
         if not self._embeds(locale):
-            # Each language's best three hold the best three of all.
+            # Each language's best three hold the best three of all (an entry's score is its
+            # best language's), so a lexical decision asks each for three.
             lexical, support = self._lexical(text, locale, DECIDED)
             return _decide(_ranked(lexical, DECIDED), self.lexical_thresholds, support)
         lexical, support = self._lexical(text, locale)

@@ -153,6 +153,25 @@ def test_reads_run_ahead_are_not_served_after_the_event_wrote(db_engine):
     assert states.claim_event("b2", now=NOW)  # the claim read ahead was rolled back with it
 
 
+def test_values_merged_into_one_query_come_back_as_they_were(db_engine):
+    """PostgreSQL: the read-ahead and the held-back writes go as one query each, the values
+    merged by the driver; whatever a resident writes comes back unchanged."""
+    nasty = 'it\'s \\ "quoted" %s %(x)s ; DROP TABLE resident_state; -- å ñ 😀 \n\t$$ $1'
+    resident = "tg:'; --"
+    states, handoff = SqlStateStore(db_engine), SqlHandoffStore(db_engine)
+    with unit_of_work(db_engine, ahead=_ahead(db_engine, resident, "n'1")):
+        assert states.claim_event("n'1", now=NOW)
+        assert states.load(resident) is None
+        state = ResidentState(resident=resident, locale="sv", data={"q": nasty}, memo={nasty: [1]})
+        states.save(state, now=NOW)
+        handoff.remember_question(resident, nasty, now=NOW, keep=3)
+    with unit_of_work(db_engine, ahead=_ahead(db_engine, resident, "n'2")):
+        assert states.claim_event("n'2", now=NOW)
+        loaded = states.load(resident)
+    assert loaded.data == {"q": nasty} and loaded.memo == {nasty: [1]}
+    assert handoff.recent_questions(resident, since=NOW) == [nasty]
+
+
 @pytest.mark.parametrize("contenders", [2, 5])
 def test_take_it_inside_events_still_has_exactly_one_winner(db_engine, contenders):
     """Each staff press is its own transaction that first reads the ticket, then claims it."""

@@ -250,7 +250,7 @@ class TelegramChannel:
         if core_workers is None:
             core_workers = default_core_workers(app)
         self._executor = ThreadPoolExecutor(core_workers, "core") if core_workers > 0 else None
-        # PostgreSQL: an event's first reads go in one round trip with its BEGIN (SQLite has
+        # PostgreSQL: an event's first reads go as one query, one round trip (SQLite has
         # no round trips to save).
         self._read_ahead: Callable[[str, str | None, datetime], list[Any]] | None = None
         if app.engine.dialect.name == "postgresql":

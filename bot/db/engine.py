@@ -87,49 +87,45 @@ class _Unit:
         self.ahead: dict[Any, list[Any]] | None = None
 
     def read_ahead(self, reads: list[Ahead]) -> None:
-        """Run `reads` now, with the transaction's BEGIN, in one pipelined round trip, and keep
+        """Run `reads` now, as one query (one round trip after psycopg's BEGIN), and keep
         their rows for the stores that will ask (`ahead_rows`).
 
         A resident event's first statements (its claim, its state, the resident's open
-        ticket) are known before the core runs; one at a time they were four round trips
-        (BEGIN went alone), each a wait for the core thread and a GIL hand-off. The statements
-        are run with psycopg directly: SQLAlchemy reads a result's columns as soon as it has
-        executed a statement, which in pipeline mode come only at the end. They are prebuilt
-        Core statements (compiled once, values bound as SQLAlchemy binds them) over plain
-        columns, whose rows psycopg returns as SQLAlchemy would (timestamps aware, JSON
-        decoded), with the columns as attributes.
+        ticket) are known before the core runs; one at a time they were three round trips,
+        each a wait on the core thread and a GIL hand-off with the event loop. They go as
+        one query of several statements (`_script`: the simple query protocol; a psycopg
+        pipeline did the same in one round trip but polled the socket, giving the GIL away,
+        for every statement) and are read back result by result. They are prebuilt Core
+        statements (compiled once, values bound as SQLAlchemy binds them) over plain columns,
+        whose rows psycopg returns as SQLAlchemy would (timestamps aware, JSON decoded), with
+        the columns as attributes.
         """
-        from psycopg.rows import namedtuple_row  # PostgreSQL only: SQLite never imports it
+        from psycopg import ClientCursor  # PostgreSQL only: SQLite never imports it
+        from psycopg.rows import namedtuple_row
 
         raw = self.session.connection().connection.driver_connection
         dialect = self.engine.dialect
-        cursors: list[Any] = []
+        cur = ClientCursor(raw, row_factory=namedtuple_row)  # type: ignore[arg-type]
         try:
-            with raw.pipeline():  # type: ignore[union-attr]
-                for _key, stmt, params in reads:
-                    cur = raw.cursor(row_factory=namedtuple_row)  # type: ignore[union-attr]
-                    cur.execute(*_bound(stmt, params, dialect))
-                    cursors.append(cur)
-            self.ahead = {
-                key: cur.fetchall() for (key, _s, _p), cur in zip(reads, cursors, strict=True)
-            }
-        except BaseException:
-            with suppress(Exception):
-                if raw.pgconn.transaction_status != 0:  # type: ignore[union-attr]  # not IDLE
-                    raw.rollback()  # type: ignore[union-attr]
-            raise
+            cur.execute(_script(cur, [(stmt, params) for _k, stmt, params in reads], dialect))
+            ahead = {}
+            for i, (key, _s, _p) in enumerate(reads):
+                if i:
+                    cur.nextset()
+                ahead[key] = cur.fetchall()
+            self.ahead = ahead
         finally:
-            for cur in cursors:
-                cur.close()
+            cur.close()
 
     def flush(self, *, commit: bool = False) -> None:
         """Send the held-back writes (and the COMMIT, when asked) in one round trip.
 
-        psycopg's pipeline mode sends every statement without waiting for its answer and
-        waits once, at the end: the writes whose result nobody reads cost one round trip
-        together instead of one each. Statements run in the order they were held back; an
-        error in any of them fails the event, as it would have run alone (PostgreSQL aborts
-        the transaction at the first error either way).
+        They go as one query of several statements (`_script`), so the writes whose result
+        nobody reads cost one round trip together instead of one each. Statements run in the
+        order they were held back; an error in any of them fails the event, as it would have
+        run alone (PostgreSQL skips the rest of the query, the COMMIT too, and the
+        transaction is rolled back). When something watches the engine's statements (tests'
+        fault injection), they go through the session in a psycopg pipeline instead.
         """
         pending, self.pending = self.pending, []
         if not pending:
@@ -140,27 +136,28 @@ class _Unit:
         raw = self.session.connection().connection.driver_connection
         dialect = self.engine.dialect
         try:
-            with raw.pipeline():  # type: ignore[union-attr]
-                # psycopg's cursor, not the session's execute: half of a question event's
-                # CPU in the core went to SQLAlchemy's per-statement machinery for these four
-                # writes (compiled once here, values bound as SQLAlchemy binds them).
-                cur = raw.cursor()  # type: ignore[union-attr]
-                plain = _plain(self.engine)
-                for stmt, params in pending:
-                    if plain:
-                        cur.execute(*_bound(stmt, params, dialect))
-                    else:
+            if _plain(self.engine):
+                from psycopg import ClientCursor
+
+                # One query of several statements (and the COMMIT): one send and one wait
+                # for the answer. psycopg's pipeline mode polled the socket (releasing the
+                # GIL) for every statement, 29 polls a question event in all, and each
+                # release on a core thread let the event loop take the GIL away.
+                with ClientCursor(raw) as cur:  # type: ignore[arg-type]
+                    cur.execute(_script(cur, pending, dialect, commit=commit))
+            else:
+                with raw.pipeline():  # type: ignore[union-attr]
+                    for stmt, params in pending:
                         self.session.execute(stmt, params)
-                if commit:
-                    # psycopg's own COMMIT, in the pipeline: the session's commit below then
-                    # finds no transaction open and only releases the connection, after the
-                    # pipeline has ended (released inside it, another thread could take the
-                    # connection while it is still in pipeline mode).
-                    raw.commit()  # type: ignore[union-attr]
+                    if commit:
+                        # psycopg's own COMMIT, in the pipeline: the session's commit below
+                        # then finds no transaction open and only releases the connection,
+                        # after the pipeline has ended.
+                        raw.commit()  # type: ignore[union-attr]
         except BaseException:
-            # Leave the connection clean for the pool whatever state the pipeline ended in.
-            # (On a dropped connection this fails too: the first error is the one to raise,
-            # and the pool's pre-ping replaces the connection at its next checkout.)
+            # Leave the connection clean for the pool whatever state it ended in. (On a
+            # dropped connection this fails too: the first error is the one to raise, and the
+            # checkout check replaces the connection.)
             with suppress(Exception):
                 if raw.pgconn.transaction_status != 0:  # type: ignore[union-attr]  # not IDLE
                     raw.rollback()  # type: ignore[union-attr]
@@ -172,6 +169,18 @@ class _Unit:
 # A read the unit of work may run ahead: (the key its store asks by, statement, values).
 Ahead = tuple[Any, Any, dict[str, Any]]
 _COMPILED: dict[tuple[str, Any, tuple[str, ...]], Any] = {}
+
+
+def _script(
+    cur: Any, statements: list[tuple[Any, dict[str, Any]]], dialect: Any, *, commit: bool = False
+) -> str:
+    """Prebuilt statements as one PostgreSQL query string, values merged by psycopg's
+    client-side binding (`ClientCursor.mogrify`: the driver's own quoting of each type), for
+    the simple query protocol, which runs several statements in one round trip."""
+    parts = [cur.mogrify(*_bound(stmt, params, dialect)) for stmt, params in statements]
+    if commit:
+        parts.append("COMMIT")
+    return ";\n".join(parts)
 
 
 def _plain(engine: Engine) -> bool:
@@ -240,7 +249,7 @@ def unit_of_work(engine: Engine, *, ahead: list[Ahead] | None = None) -> Iterato
 
     Inside another unit of work it joins that one (no savepoint): it commits with the outermost,
     and an error in it fails the whole. A part that may fail alone uses `savepoint`.
-    `ahead`: reads the event will make first, run at once in one round trip on PostgreSQL
+    `ahead`: reads the event will make first, run at once as one query on PostgreSQL
     (see `_Unit.read_ahead`); elsewhere they run when asked, as always.
     """
     joined = _joined(engine)

@@ -187,6 +187,13 @@ def test_vague_question_gets_suggestions_not_an_answer(matcher):
     assert not d.answered
 
 
+def test_the_name_of_an_authority_alone_gets_suggestions():
+    """'socialtjänsten' names what a dozen answers are about, not which one is wanted."""
+    matcher = Matcher(load_content(Path(__file__).resolve().parents[1] / "content"))
+    d = matcher.match("socialtjänsten", "sv")
+    assert d.status == "suggest" and len(d.matches) > 1
+
+
 def test_editors_synonyms_extend_the_shipped_list(tmp_path):
     files = dict(PACK)
     files["synonyms.yaml"] = "sv:\n  knegarkassan: [arbetsförmedlingen]\n"

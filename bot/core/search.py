@@ -62,6 +62,8 @@ THIN_UNKNOWN = 3  # ...and an unknown query word at least this long
 SOLID, VAGUE, THIN = 0, 1, 2
 # ...and so is a match on words that a quarter or more of the entries use ('barnet skolan').
 COMMON_IDF = 0.35  # of the rarest word's weight
+# A query of one word that many entries use ('socialtjänsten') is only suggested.
+ONE_WORD_IDF = 0.4
 
 
 DECIDED = 3  # a decision looks at the best three entries
@@ -640,6 +642,8 @@ class _LocaleIndex:
                 return THIN
             if n_concepts == 1:
                 return VAGUE
+        if n_concepts == 1 and matched[0][0].idf <= ONE_WORD_IDF * self.max_idf:
+            return THIN  # one word that many entries share: which of them is not said
         if max(c.idf for c, _ in matched) <= COMMON_IDF * self.max_idf:
             return VAGUE  # every shared word is one that many entries use
         return SOLID

@@ -19,6 +19,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from operator import itemgetter
 from typing import Any, Literal, Protocol
 
@@ -66,6 +67,7 @@ COMMON_IDF = 0.35  # of the rarest word's weight
 ONE_WORD_IDF = 0.4
 
 
+_NO_POSTINGS: dict[int, float] = {}
 DECIDED = 3  # a decision looks at the best three entries
 RESCORED = 12  # per language, the entries with the most evidence get the full score
 
@@ -205,16 +207,17 @@ class _LocaleIndex:
         self.idf = {term: math.log(1 + (n - d + 0.5) / (d + 0.5)) for term, d in df.items()}
         self.max_idf = math.log(1 + (n - 1 + 0.5) / 1.5) if n > 1 else 1.0
         self.unknown_idf = UNKNOWN_F * math.log(1 + (n - 1 + 0.5) / 1.5) if n else 1.0
-        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, s in enumerate(strengths):
             for term, w in s.items():
-                self.postings[term].append((i, w))
-        self.vocab = set(self.postings)
+                postings[term].append((i, w))
+        self.vocab = set(postings)
         self.strengths = strengths
-        self.posting_dicts = {term: dict(plist) for term, plist in self.postings.items()}
-        # Strongest entries first, so a common term brings in only its best candidates.
-        for plist in self.postings.values():
-            plist.sort(key=lambda dw: -dw[1])
+        # term -> {entry: strength}, strongest entries first, so that a common term brings in
+        # only its best candidates.
+        self.postings: dict[str, dict[int, float]] = {
+            term: dict(sorted(plist, key=lambda dw: -dw[1])) for term, plist in postings.items()
+        }
         self.common_df = COMMON_DF
         self.sorted_vocab = sorted(self.vocab)
         # The content's words as written (folded), for typos: a typo is made in the word, not
@@ -532,7 +535,6 @@ class _LocaleIndex:
         found: list[tuple[_Concept, dict[int, float]]] = []  # what each concept matched
         qterms: dict[str, float] = {}
         postings = self.postings
-        posting_dicts = self.posting_dicts
         common = self.common_df
         keep = RESCORED  # the candidates re-scored at the end, however few are returned
         remaining = total  # the most that the concepts not yet counted can add to an entry
@@ -546,22 +548,22 @@ class _LocaleIndex:
                     if f > qterms.get(t, 0.0):
                         qterms[t] = f
                 if len(terms) == 1:
-                    plist = postings.get(terms[0], ())
-                    if closed or len(plist) > common:
+                    pd = postings.get(terms[0], _NO_POSTINGS)
+                    if closed or len(pd) > common:
                         if acc:  # re-score the candidates only
-                            pd = posting_dicts.get(terms[0], {})
                             for d in acc.keys() & pd.keys():
                                 v = f * pd[d]
                                 if v > bget(d, 0.0):
                                     best[d] = v
                             continue
-                        plist = plist[:common]
+                        plist: Iterable[tuple[int, float]] = islice(pd.items(), common)
                     elif not best:  # the first variant: nothing to compare with yet
-                        pd = posting_dicts.get(terms[0])
                         if pd:
                             best = dict(pd) if f == 1.0 else {d: f * w for d, w in pd.items()}
                             bget = best.get
                         continue
+                    else:
+                        plist = pd.items()
                     if not best:
                         best = {d: f * w for d, w in plist}
                         bget = best.get
@@ -573,14 +575,15 @@ class _LocaleIndex:
                 else:
                     part: dict[int, float] = defaultdict(float)
                     for t in terms:
-                        plist = postings.get(t, ())
-                        if closed or len(plist) > common:
+                        pd = postings.get(t, _NO_POSTINGS)
+                        if closed or len(pd) > common:
                             if acc:
-                                pd = posting_dicts.get(t, {})
                                 for d in acc.keys() & pd.keys():
                                     part[d] += pd[d]
                                 continue
-                            plist = plist[:common]
+                            plist = islice(pd.items(), common)
+                        else:
+                            plist = pd.items()
                         for d, w in plist:
                             part[d] += w
                     for d, w in part.items():

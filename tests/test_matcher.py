@@ -194,6 +194,15 @@ def test_the_name_of_an_authority_alone_gets_suggestions():
     assert d.status == "suggest" and len(d.matches) > 1
 
 
+def test_a_word_is_not_hidden_by_a_stop_word_that_folds_like_it():
+    """'väldigt' (very) is a stop word; its stem 'vald' is also 'våld' (violence)."""
+    from bot.core.search import _Analyzer
+
+    analyzer = _Analyzer("sv", Lexicon())
+    assert analyzer.terms("våld i hemmet") == ["vald", "hemm"]
+    assert analyzer.terms("väldigt undrade") == []
+
+
 def test_editors_synonyms_extend_the_shipped_list(tmp_path):
     files = dict(PACK)
     files["synonyms.yaml"] = "sv:\n  knegarkassan: [arbetsförmedlingen]\n"

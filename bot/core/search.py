@@ -132,8 +132,15 @@ class _Analyzer:
         self.lexicon = lexicon
         self.stop = lexicon.stop_words(locale)
         self.stem = Stemmer(locale)
-        self.stop_stems = frozenset(self.stem(w) for w in self.stop if len(w) > 3)
+        self.stop_stems = self._stems_of(self.stop)
         self._query_stops: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+
+    def _stems_of(self, stop_words: Iterable[str]) -> frozenset[str]:
+        """Stems that mark other forms of stop words ('undrade' for 'undrar'). A stem that cuts
+        more than two letters is kept only if it is a stop word too: 'väldigt' -> 'vald' would
+        hide 'våld' (violence), while 'asking' -> 'ask' is rightly 'asked'."""
+        stems = ((w, self.stem(w)) for w in stop_words if len(w) > 3)
+        return frozenset(st for w, st in stems if len(w) - len(st) <= 2 or st in stop_words)
 
     def query_stops(self, resident: str) -> tuple[frozenset[str], frozenset[str]]:
         """Stop words for a query: this locale's and the resident's language's (words, stems)."""
@@ -141,7 +148,7 @@ class _Analyzer:
         if hit is None:
             other = self.lexicon.stop_words(resident) if resident != self.locale else frozenset()
             words = self.stop | other
-            hit = (words, self.stop_stems | frozenset(self.stem(w) for w in other if len(w) > 3))
+            hit = (words, self.stop_stems | self._stems_of(other))
             self._query_stops[resident] = hit
         return hit
 

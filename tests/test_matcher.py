@@ -194,6 +194,17 @@ def test_the_name_of_an_authority_alone_gets_suggestions():
     assert d.status == "suggest" and len(d.matches) > 1
 
 
+@pytest.mark.parametrize("locale", ["sv", "en"])
+def test_every_shipped_synonym_has_a_word_the_matcher_reads(locale):
+    """A key made only of stop words (or of their stems) can never match: it is dead."""
+    from bot.core.lexicon import shipped_synonyms
+    from bot.core.search import _Analyzer
+
+    analyzer = _Analyzer(locale, Lexicon())
+    dead = [key for key in shipped_synonyms(locale) if not analyzer.terms(key)]
+    assert dead == []
+
+
 def test_a_word_is_not_hidden_by_a_stop_word_that_folds_like_it():
     """'väldigt' (very) is a stop word; its stem 'vald' is also 'våld' (violence)."""
     from bot.core.search import _Analyzer

@@ -219,7 +219,6 @@ class _LocaleIndex:
             for term, w in s.items():
                 postings[term].append((i, w))
         self.vocab = set(postings)
-        self.strengths = strengths
         # term -> {entry: strength}, strongest entries first, so that a common term brings in
         # only its best candidates.
         self.postings: dict[str, dict[int, float]] = {
@@ -556,23 +555,15 @@ class _LocaleIndex:
                         qterms[t] = f
                 if len(terms) == 1:
                     pd = postings.get(terms[0], _NO_POSTINGS)
-                    if closed or len(pd) > common:
-                        if acc:  # re-score the candidates only
-                            for d in acc.keys() & pd.keys():
-                                v = f * pd[d]
-                                if v > bget(d, 0.0):
-                                    best[d] = v
-                            continue
-                        plist: Iterable[tuple[int, float]] = islice(pd.items(), common)
-                    elif not best:  # the first variant: nothing to compare with yet
-                        if pd:
-                            best = dict(pd) if f == 1.0 else {d: f * w for d, w in pd.items()}
-                            bget = best.get
+                    if acc and (closed or len(pd) > common):  # re-score the candidates only
+                        for d in acc.keys() & pd.keys():
+                            v = f * pd[d]
+                            if v > bget(d, 0.0):
+                                best[d] = v
                         continue
-                    else:
-                        plist = pd.items()
-                    if not best:
-                        best = {d: f * w for d, w in plist}
+                    plist = _strongest(pd, common)
+                    if not best:  # the first variant: nothing to compare with yet
+                        best = dict(plist) if f == 1.0 else {d: f * w for d, w in plist}
                         bget = best.get
                         continue
                     for d, w in plist:
@@ -583,15 +574,11 @@ class _LocaleIndex:
                     part: dict[int, float] = defaultdict(float)
                     for t in terms:
                         pd = postings.get(t, _NO_POSTINGS)
-                        if closed or len(pd) > common:
-                            if acc:
-                                for d in acc.keys() & pd.keys():
-                                    part[d] += pd[d]
-                                continue
-                            plist = islice(pd.items(), common)
-                        else:
-                            plist = pd.items()
-                        for d, w in plist:
+                        if acc and (closed or len(pd) > common):
+                            for d in acc.keys() & pd.keys():
+                                part[d] += pd[d]
+                            continue
+                        for d, w in _strongest(pd, common):
                             part[d] += w
                     for d, w in part.items():
                         v = f * w / len(terms)
@@ -657,6 +644,11 @@ class _LocaleIndex:
         if max(c.idf for c, _ in matched) <= COMMON_IDF * self.max_idf:
             return VAGUE  # every shared word is one that many entries use
         return SOLID
+
+
+def _strongest(postings: dict[int, float], n: int) -> Iterable[tuple[int, float]]:
+    """A term's postings, only its `n` strongest when it has more (they come first)."""
+    return islice(postings.items(), n) if len(postings) > n else postings.items()
 
 
 def _closest(word: str, by_first_len: dict[tuple[str, int], list[str]], k: int) -> _Variants:
@@ -794,9 +786,14 @@ class Matcher:
 def _ranked(scores: dict[str, float], limit: int | None = None) -> list[Match]:
     """Entries best first (ties by id); only the best `limit` when given."""
     items = [kv for kv in scores.items() if kv[1] > 0.0]
-    key = lambda kv: (-kv[1], kv[0])  # noqa: E731
-    ranked = heapq.nsmallest(limit, items, key=key) if limit else sorted(items, key=key)
+    ranked = (
+        heapq.nsmallest(limit, items, key=_best_first) if limit else sorted(items, key=_best_first)
+    )
     return [Match(e, round(min(1.0, s), 4)) for e, s in ranked]
+
+
+def _best_first(kv: tuple[str, float]) -> tuple[float, str]:
+    return -kv[1], kv[0]
 
 
 def _lead(ranked: list[Match]) -> float:

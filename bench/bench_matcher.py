@@ -13,6 +13,7 @@ questions embedded, and latency per question (median/p95).
 
 from __future__ import annotations
 
+import argparse
 import random
 import statistics
 import sys
@@ -26,7 +27,6 @@ sys.path.insert(0, str(REPO))
 from bot.content.loader import load_content  # noqa: E402
 from bot.core.search import Matcher  # noqa: E402
 
-RUNS = 1  # set by --runs N
 SIZES = tuple(int(x) for x in __import__("os").environ.get("SIZES", "100,1000,20000").split(","))
 QUERIES = 2_000
 SYLLABLES = [
@@ -192,16 +192,15 @@ def cascade_table() -> None:
 
 
 def main() -> None:
-    global RUNS
-    args = sys.argv[1:]
-    if args == ["cascade"]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("content", nargs="?", help="content folder, or 'cascade' (see above)")
+    parser.add_argument("--runs", type=int, default=1, help="fresh matchers; fastest run each")
+    args = parser.parse_args()
+    if args.content == "cascade":
         cascade_table()
         return
-    if "--runs" in args:
-        i = args.index("--runs")
-        RUNS = int(args[i + 1])
-        del args[i : i + 2]
-    src_dir = Path(args[0]) if args else REPO / "content"
+    runs = args.runs
+    src_dir = Path(args.content) if args.content else REPO / "content"
     t0 = time.perf_counter()
     src = load_content(src_dir)
     base_load = time.perf_counter() - t0
@@ -213,7 +212,7 @@ def main() -> None:
     )
     print(
         "first: every query new to the matcher (cold word caches); repeat: the same queries again"
-        + (f"; each question's fastest of {RUNS} runs" if RUNS > 1 else "")
+        + (f"; each question's fastest of {runs} runs" if runs > 1 else "")
         + "\n"
     )
     header = (
@@ -233,7 +232,7 @@ def main() -> None:
         # a question's latency is its fastest of N, which filters out other work on the machine.
         passes: dict[str, list[tuple[list[float], float]]] = {"first": [], "repeat": []}
         index_times = []
-        for _ in range(RUNS):
+        for _ in range(runs):
             t0 = time.perf_counter()
             matcher = Matcher(content)
             index_times.append(time.perf_counter() - t0)

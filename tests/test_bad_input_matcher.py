@@ -84,14 +84,18 @@ def test_matching_is_deterministic(matcher, ws):
 
 
 @pytest.fixture(scope="module")
-def shipped_matcher():
-    return Matcher(load_content(Path(__file__).resolve().parents[1] / "content"))
+def shipped_content():
+    return load_content(Path(__file__).resolve().parents[1] / "content")
 
 
 @pytest.fixture(scope="module")
-def shipped_words():
-    content = load_content(Path(__file__).resolve().parents[1] / "content")
-    lines = (t.question for e in content.entries.values() for t in e.texts.values())
+def shipped_matcher(shipped_content):
+    return Matcher(shipped_content)
+
+
+@pytest.fixture(scope="module")
+def shipped_words(shipped_content):
+    lines = (t.question for e in shipped_content.entries.values() for t in e.texts.values())
     return sorted({w for line in lines for w in line.split()})
 
 

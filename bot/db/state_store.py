@@ -64,21 +64,21 @@ class SqlStateStore:
 
     def load(self, resident: str) -> ResidentState | None:
         rows = ahead_rows(self.engine, ("state", resident))
-        with read_session(self.engine) as session:
-            if rows is None:
+        if rows is not None:  # read ahead, at the start of this unit of work
+            row = rows[0] if rows else None
+        else:
+            with read_session(self.engine) as session:
                 row = session.execute(_LOAD, {"key": resident}).first()
-            else:
-                row = rows[0] if rows else None
-            if row is None:
-                return None
-            return ResidentState(
-                resident=resident,
-                locale=row.locale,
-                step=row.step,
-                flow=row.flow,
-                data=dict(row.data or {}),
-                memo=dict(row.memo or {}),
-            )
+        if row is None:
+            return None
+        return ResidentState(
+            resident=resident,
+            locale=row.locale,
+            step=row.step,
+            flow=row.flow,
+            data=dict(row.data or {}),
+            memo=dict(row.memo or {}),
+        )
 
     def save(self, state: ResidentState, *, now: datetime) -> None:
         values = {

@@ -302,7 +302,7 @@ async def test_postgres_restart_gives_try_again_then_recovers(fake, tmp_path, pg
     try:
         async with running(settings, app, channel_options=FAST):
             await onboard(fake, ANA, "sv")
-            # 1. a restart that is already over: idle connections were killed; pre-ping notices
+            # 1. a restart that is already over: idle connections were killed; checkout notices
             with admin.begin() as conn:
                 killed = conn.execute(text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "

@@ -65,7 +65,7 @@ def test_nested_units_of_work_commit_only_with_the_outermost(db_engine):
 
 
 def test_held_back_writes_are_seen_by_later_reads_and_commit_with_the_event(db_engine):
-    """`write_later` (PostgreSQL: sent in one pipeline with the next read or the commit)."""
+    """`write_later` (PostgreSQL: sent as one query before the next read, or with the commit)."""
     states, handoff = SqlStateStore(db_engine), SqlHandoffStore(db_engine)
     with unit_of_work(db_engine):
         states.save(ResidentState(resident="tg:5", locale="sv"), now=NOW)

@@ -132,7 +132,7 @@ class _Unit:
             if commit:
                 self.session.commit()
             return
-        self.session.flush()  # ORM objects, if any, go first (and not in the pipeline)
+        self.session.flush()  # ORM objects, if any, go first (not in the query below)
         raw = self.session.connection().connection.driver_connection
         dialect = self.engine.dialect
         try:

@@ -51,7 +51,9 @@ def buttons(message: dict) -> list[str]:
 
 async def onboard(fake: FakeBotAPI, user: User, lang: str) -> None:
     await fake.push(fake.text_update(user, "Hej"))
-    welcome = await fake.wait_for(lambda: [m for m in fake.sent(user.id) if f"lang:{lang}" in buttons(m)])
+    welcome = await fake.wait_for(
+        lambda: [m for m in fake.sent(user.id) if f"lang:{lang}" in buttons(m)]
+    )
     await fake.push(fake.callback_update(user, welcome[0], f"lang:{lang}"))
     await fake.wait_for(lambda: [m for m in fake.sent(user.id) if "nav:human" in buttons(m)])
     await asyncio.sleep(0.2)
@@ -61,8 +63,10 @@ def snapshot(engine) -> dict[str, list[tuple]]:
     """Every row of every table, to prove a failed event wrote nothing."""
     meta = load_all_tables().metadata
     with engine.connect() as conn:
-        return {t.name: sorted(map(tuple, conn.execute(select(t)).all()), key=repr)
-                for t in meta.sorted_tables}
+        return {
+            t.name: sorted(map(tuple, conn.execute(select(t)).all()), key=repr)
+            for t in meta.sorted_tables
+        }
 
 
 def short_busy_timeout(engine, ms: int = 300) -> None:
@@ -87,7 +91,9 @@ def test_transient_errors_are_told_apart_from_bugs(tmp_path):
     holder.execute("BEGIN EXCLUSIVE")
     try:
         with pytest.raises(sa_exc.OperationalError) as locked, engine.begin() as conn:
-            conn.execute(text("INSERT INTO processed_event (event_id, at) VALUES ('e', '2026-01-01')"))
+            conn.execute(
+                text("INSERT INTO processed_event (event_id, at) VALUES ('e', '2026-01-01')")
+            )
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -131,7 +137,10 @@ async def test_sqlite_locked_gives_a_kind_try_again_and_writes_nothing(fake, tmp
             # the resident tries again a moment later and is answered normally, once
             await fake.push(fake.text_update(ANA, "Hur söker jag försörjningsstöd?"))
             answer = await fake.wait_for(
-                lambda: [t for t in fake.texts(ANA.id)[before + 1:] if "försörjningsstöd" in t.lower()])
+                lambda: [
+                    t for t in fake.texts(ANA.id)[before + 1 :] if "försörjningsstöd" in t.lower()
+                ]
+            )
             assert len(answer) == 1
         logged = caplog.text
         assert "försörjningsstöd" not in logged  # neither the text nor SQL parameters
@@ -157,7 +166,8 @@ async def test_sqlite_locked_mid_handoff_consent_then_retry_opens_one_ticket(fak
             menu = [m for m in fake.sent(MIHAI.id) if "nav:human" in buttons(m)][-1]
             await fake.push(fake.callback_update(MIHAI, menu, "nav:human"))
             consent = await fake.wait_for(
-                lambda: [m for m in fake.sent(MIHAI.id) if "handoff:consent" in buttons(m)])
+                lambda: [m for m in fake.sent(MIHAI.id) if "handoff:consent" in buttons(m)]
+            )
             before = len(fake.sent(MIHAI.id))
             holder = sqlite3.connect(tmp_path / "bot.db", isolation_level=None)
             holder.execute("BEGIN EXCLUSIVE")
@@ -285,7 +295,9 @@ def pg_url_via(port: int, schema: str, app_name: str) -> str:
     from sqlalchemy.engine import make_url
 
     url = make_url(PG_URL).set(host="127.0.0.1", port=port)
-    url = url.update_query_dict({"options": f"-csearch_path={schema}", "application_name": app_name})
+    url = url.update_query_dict(
+        {"options": f"-csearch_path={schema}", "application_name": app_name}
+    )
     return url.render_as_string(hide_password=False)
 
 
@@ -304,9 +316,13 @@ async def test_postgres_restart_gives_try_again_then_recovers(fake, tmp_path, pg
             await onboard(fake, ANA, "sv")
             # 1. a restart that is already over: idle connections were killed; checkout notices
             with admin.begin() as conn:
-                killed = conn.execute(text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE application_name = :n AND pid <> pg_backend_pid()"), {"n": app_name}).scalar()
+                killed = conn.execute(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE application_name = :n AND pid <> pg_backend_pid()"
+                    ),
+                    {"n": app_name},
+                ).scalar()
             assert killed >= 1
             before = len(fake.sent(ANA.id))
             await fake.push(fake.text_update(ANA, "/menu"))
@@ -326,7 +342,10 @@ async def test_postgres_restart_gives_try_again_then_recovers(fake, tmp_path, pg
             # 3. back up: the same question is answered, once
             await fake.push(fake.text_update(ANA, "Hur söker jag försörjningsstöd?"))
             answer = await fake.wait_for(
-                lambda: [t for t in fake.texts(ANA.id)[before + 1:] if "försörjningsstöd" in t.lower()])
+                lambda: [
+                    t for t in fake.texts(ANA.id)[before + 1 :] if "försörjningsstöd" in t.lower()
+                ]
+            )
             assert len(answer) == 1
     finally:
         app.close()
@@ -348,21 +367,37 @@ def test_a_fault_between_a_flows_write_and_the_state_save_leaves_no_half_event(t
     from bot.settings import Settings
 
     now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-    app = build_app(Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'b.db'}",
-                             content_dir=Path(__file__).parent / "data" / "pack"), clock=lambda: now)
+    app = build_app(
+        Settings(
+            _env_file=None,
+            database_url=f"sqlite:///{tmp_path / 'b.db'}",
+            content_dir=Path(__file__).parent / "data" / "pack",
+        ),
+        clock=lambda: now,
+    )
     seq = iter(range(1, 999))
 
     def press(choice: str) -> list:
-        return app.conversation.handle(Incoming(resident="tg:1", language_hint="sv", kind=Kind.CHOICE,
-                                                choice=choice, event_id=f"e{next(seq)}"))
+        return app.conversation.handle(
+            Incoming(
+                resident="tg:1",
+                language_hint="sv",
+                kind=Kind.CHOICE,
+                choice=choice,
+                event_id=f"e{next(seq)}",
+            )
+        )
 
     try:
-        app.conversation.handle(Incoming(resident="tg:1", language_hint="sv", kind=Kind.TEXT,
-                                         text="Hej", event_id="e0"))
+        app.conversation.handle(
+            Incoming(resident="tg:1", language_hint="sv", kind=Kind.TEXT, text="Hej", event_id="e0")
+        )
         for choice in ("lang:sv", "go:appt", "appt:t:-", "appt:any", "appt:l:n", "appt:c:chat"):
             press(choice)
         out = press("appt:n:-")
-        ok = next(c.id for o in out for row in o.reply.choices for c in row if c.id.startswith("appt:ok:"))
+        ok = next(
+            c.id for o in out for row in o.reply.choices for c in row if c.id.startswith("appt:ok:")
+        )
         fail_once(
             app.engine, "INSERT INTO resident_state", sqlite3.OperationalError("database is locked")
         )

@@ -96,14 +96,16 @@ def test_two_staff_take_at_once_exactly_one_wins_and_the_resident_learns_first_n
 def test_claim_race_on_the_database_has_exactly_one_winner(db_engine, contenders):
     store = SqlHandoffStore(db_engine)
     for round_ in range(5):
-        ticket, _ = store.open_ticket(resident=f"tg:race{round_}", locale="sv", topic_area=None,
-                                      urgent=False, now=TUE_OPEN)
+        ticket, _ = store.open_ticket(
+            resident=f"tg:race{round_}", locale="sv", topic_area=None, urgent=False, now=TUE_OPEN
+        )
         barrier = threading.Barrier(contenders)
         results: list[bool] = []
         lock = threading.Lock()
 
-        def claim(i: int, ticket_id: int = ticket.id, barrier=barrier, results=results,
-                  lock=lock) -> None:
+        def claim(
+            i: int, ticket_id: int = ticket.id, barrier=barrier, results=results, lock=lock
+        ) -> None:
             barrier.wait()
             won = store.claim(ticket_id, staff_id=f"tg:{i}", name=f"S{i}", now=TUE_OPEN)
             with lock:
@@ -149,8 +151,10 @@ def _directions(world: World, number: int) -> list[str]:
     from bot.db.tables.handoff import HandoffMessage
 
     with Session(world.engine) as s:
-        return [m.direction for m in s.exec(
-            select(HandoffMessage).where(HandoffMessage.ticket_id == number))]
+        return [
+            m.direction
+            for m in s.exec(select(HandoffMessage).where(HandoffMessage.ticket_id == number))
+        ]
 
 
 def test_staff_writing_in_a_waiting_topic_takes_it(world):
@@ -172,7 +176,9 @@ def test_close_asks_for_a_rating_which_is_stored_once(world):
     # another resident cannot rate someone else's conversation
     forged = world.presses(R2, f"handoff:rate:{number}:1")
     assert "does not work" in resident_text(forged)
-    assert "Thank you for telling us" in resident_text(world.presses(R1, f"handoff:rate:{number}:3"))
+    assert "Thank you for telling us" in resident_text(
+        world.presses(R1, f"handoff:rate:{number}:3")
+    )
     assert "already" in resident_text(world.presses(R1, f"handoff:rate:{number}:1"))
     assert world.service.store.get(number).rating == 3
     # staff writing into the closed topic learn it was not sent
@@ -294,7 +300,8 @@ def test_queue_release_and_languages(world):
     assert "sv rmn sr" in staff_text(outs)
     assert "sv rmn sr" in staff_text(world.staff_command(BO, "Bo", "languages"))
     assert "two- or three-letter" in staff_text(
-        world.staff_command(BO, "Bo", "languages", "<script>"))
+        world.staff_command(BO, "Bo", "languages", "<script>")
+    )
     assert "inside a conversation" in staff_text(world.staff_command(BO, "Bo", "close"))
 
 
@@ -425,6 +432,7 @@ def test_a_released_ticket_is_not_announced_twice(world):
     world.take(ANNA, "Anna", number)
     world.later(minutes=40)
     assert f"handoff:take:{number}" in buttons(
-        world.staff_command(ANNA, "Anna", "release", ticket=number))
+        world.staff_command(ANNA, "Anna", "release", ticket=number)
+    )
     world.later(minutes=1)
     assert ReannounceJob(world.service).tick(world.now) == []

@@ -89,7 +89,9 @@ async def test_backoff_grows_and_nothing_is_lost(db_engine):
 
 
 async def test_blocked_target_is_dropped_and_bad_request_kept_as_failed(db_engine):
-    transport = RecordingTransport([Undeliverable("forbidden", blocked=True), Undeliverable("bad request")])
+    transport = RecordingTransport(
+        [Undeliverable("forbidden", blocked=True), Undeliverable("bad request")]
+    )
     store = OutboxStore(db_engine)
     delivery = Delivery(store, transport, clock=Clock())
     delivery.enqueue([msg("tg:1", "a"), msg("tg:1", "b")])
@@ -207,13 +209,22 @@ def test_a_relay_to_staff_is_stored_with_its_event_or_not_at_all(tmp_path):
     from tests.db_faults import fail_once
 
     now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-    app = build_app(Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'b.db'}",
-                             content_dir=Path(__file__).parent / "data" / "pack"), clock=lambda: now)
+    app = build_app(
+        Settings(
+            _env_file=None,
+            database_url=f"sqlite:///{tmp_path / 'b.db'}",
+            content_dir=Path(__file__).parent / "data" / "pack",
+        ),
+        clock=lambda: now,
+    )
     channel = TelegramChannel(app.settings, app, core_workers=0)
 
     def send(text: str, event_id: str) -> list[Outbound]:
-        return channel._handle_resident_sync(Incoming(
-            resident="tg:1", language_hint="sv", kind=Kind.TEXT, text=text, event_id=event_id))
+        return channel._handle_resident_sync(
+            Incoming(
+                resident="tg:1", language_hint="sv", kind=Kind.TEXT, text=text, event_id=event_id
+            )
+        )
 
     def count(table) -> int:
         with app.engine.connect() as conn:
@@ -221,15 +232,25 @@ def test_a_relay_to_staff_is_stored_with_its_event_or_not_at_all(tmp_path):
 
     try:
         send("Hej", "e1")
-        channel._handle_resident_sync(Incoming(resident="tg:1", language_hint="sv",
-                                               kind=Kind.CHOICE, choice="lang:sv", event_id="e2"))
+        channel._handle_resident_sync(
+            Incoming(
+                resident="tg:1",
+                language_hint="sv",
+                kind=Kind.CHOICE,
+                choice="lang:sv",
+                event_id="e2",
+            )
+        )
         fail_once(app.engine, "INSERT INTO outbox", sqlite3.OperationalError("disk I/O error"))
 
         with pytest.raises(sa_exc.OperationalError):
             send("Jag vill ta livet av mig", "e3")
         assert count(HandoffTicket) == 0 and count(OutboxMessage) == 0
         with app.engine.connect() as conn:  # not claimed: Telegram's redelivery is handled
-            assert conn.execute(select(ProcessedEvent).where(ProcessedEvent.event_id == "e3")).first() is None
+            assert (
+                conn.execute(select(ProcessedEvent).where(ProcessedEvent.event_id == "e3")).first()
+                is None
+            )
 
         out = send("Jag vill ta livet av mig", "e3")  # the redelivery
         assert any(isinstance(o.target, ToStaff) for o in out)

@@ -185,8 +185,9 @@ def test_values_merged_into_one_query_come_back_as_they_were(db_engine):
 def test_take_it_inside_events_still_has_exactly_one_winner(db_engine, contenders):
     """Each staff press is its own transaction that first reads the ticket, then claims it."""
     store = SqlHandoffStore(db_engine)
-    ticket, _ = store.open_ticket(resident="tg:race", locale="sv", topic_area=None,
-                                  urgent=False, now=NOW)
+    ticket, _ = store.open_ticket(
+        resident="tg:race", locale="sv", topic_area=None, urgent=False, now=NOW
+    )
     barrier = threading.Barrier(contenders)
     results: list[bool | str] = []
     lock = threading.Lock()
@@ -217,8 +218,14 @@ def _app(tmp_path):
     from bot.bootstrap import build_app
     from bot.settings import Settings
 
-    return build_app(Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'b.db'}",
-                              content_dir=Path(__file__).parent / "data" / "pack"), clock=lambda: NOW)
+    return build_app(
+        Settings(
+            _env_file=None,
+            database_url=f"sqlite:///{tmp_path / 'b.db'}",
+            content_dir=Path(__file__).parent / "data" / "pack",
+        ),
+        clock=lambda: NOW,
+    )
 
 
 class HalfDoneFlow:
@@ -247,10 +254,18 @@ def test_a_flow_that_fails_halfway_leaves_no_record_but_the_event_counts(tmp_pat
     acts = SqlActivityStore(app.engine)
     app.conversation.register_flow(HalfDoneFlow(acts))
     try:
-        app.conversation.handle(Incoming(resident="tg:9", language_hint="en", kind=Kind.TEXT,
-                                         text="Hi", event_id="a"))
-        out = app.conversation.handle(Incoming(resident="tg:9", language_hint="en", kind=Kind.CHOICE,
-                                               choice="go:halfdone", event_id="b"))
+        app.conversation.handle(
+            Incoming(resident="tg:9", language_hint="en", kind=Kind.TEXT, text="Hi", event_id="a")
+        )
+        out = app.conversation.handle(
+            Incoming(
+                resident="tg:9",
+                language_hint="en",
+                kind=Kind.CHOICE,
+                choice="go:halfdone",
+                event_id="b",
+            )
+        )
         assert "something went wrong" in out[0].reply.text
         assert acts.kinds_of("tg:9") == set()  # the flow's write went with its failure
         assert not app.states.claim_event("b", now=NOW)  # a bug is answered, not retried forever

@@ -50,9 +50,12 @@ _QUESTIONS = RecentQuestion.__table__  # type: ignore[attr-defined]
 _ACTIVE_FOR = (
     select(_TICKETS)
     # Two comparisons, not IN: an IN list is re-rendered on every execution.
-    .where(_TICKETS.c.resident == bindparam("key"),
-           or_(_TICKETS.c.status == WAITING, _TICKETS.c.status == OPEN))
-    .order_by(_TICKETS.c.id).limit(1)
+    .where(
+        _TICKETS.c.resident == bindparam("key"),
+        or_(_TICKETS.c.status == WAITING, _TICKETS.c.status == OPEN),
+    )
+    .order_by(_TICKETS.c.id)
+    .limit(1)
 )
 _REMEMBER = insert(_QUESTIONS).inline()  # no generated key fetched: nobody reads it
 _KEEP_NEWEST: dict[int, Any] = {}
@@ -66,8 +69,12 @@ def _keep_newest(keep: int) -> Any:
         stmt = delete(q).where(q.c.resident == bindparam("key"))
         if keep > 0:
             oldest_kept = (
-                select(q.c.id).where(q.c.resident == bindparam("key"))
-                .order_by(q.c.id.desc()).offset(keep - 1).limit(1).scalar_subquery()
+                select(q.c.id)
+                .where(q.c.resident == bindparam("key"))
+                .order_by(q.c.id.desc())
+                .offset(keep - 1)
+                .limit(1)
+                .scalar_subquery()
             )
             stmt = stmt.where(q.c.id < oldest_kept)  # NULL (fewer than keep): none goes
         _KEEP_NEWEST[keep] = stmt
@@ -90,28 +97,42 @@ class SqlHandoffStore:
         self, *, resident: str, locale: str, topic_area: str | None, urgent: bool, now: datetime
     ) -> tuple[Ticket, bool]:
         try:
-            return self._open(resident=resident, locale=locale, topic_area=topic_area,
-                              urgent=urgent, now=now)
+            return self._open(
+                resident=resident, locale=locale, topic_area=topic_area, urgent=urgent, now=now
+            )
         except IntegrityError:
             # Another event of the same resident opened one at the same moment: use it.
-            return self._open(resident=resident, locale=locale, topic_area=topic_area,
-                              urgent=urgent, now=now)
+            return self._open(
+                resident=resident, locale=locale, topic_area=topic_area, urgent=urgent, now=now
+            )
 
     def _open(
         self, *, resident: str, locale: str, topic_area: str | None, urgent: bool, now: datetime
     ) -> tuple[Ticket, bool]:
         with session_scope(self.engine) as s:
-            found = s.execute(
-                select(HandoffTicket).where(HandoffTicket.resident == resident, _ACTIVE)
-                .order_by(HandoffTicket.id).limit(1)
-            ).scalars().first()
+            found = (
+                s.execute(
+                    select(HandoffTicket)
+                    .where(HandoffTicket.resident == resident, _ACTIVE)
+                    .order_by(HandoffTicket.id)
+                    .limit(1)
+                )
+                .scalars()
+                .first()
+            )
             if found is not None:
                 if urgent and not found.urgent:
                     found.urgent = True
                     s.add(found)
                 return _ticket(found), False
-            row = HandoffTicket(resident=resident, locale=locale, topic_area=topic_area,
-                                urgent=urgent, status=WAITING, created_at=now)
+            row = HandoffTicket(
+                resident=resident,
+                locale=locale,
+                topic_area=topic_area,
+                urgent=urgent,
+                status=WAITING,
+                created_at=now,
+            )
             s.add(row)
             s.flush()
             return _ticket(row), True
@@ -141,9 +162,11 @@ class SqlHandoffStore:
         except ValueError:
             return None
         with read_session(self.engine) as s:
-            return s.execute(
-                select(StaffTopic.ticket).where(StaffTopic.thread_id == thread)
-            ).scalars().first()
+            return (
+                s.execute(select(StaffTopic.ticket).where(StaffTopic.thread_id == thread))
+                .scalars()
+                .first()
+            )
 
     def claim(self, ticket_id: int, *, staff_id: str, name: str, now: datetime) -> bool:
         # One conditional UPDATE: the database decides which of two simultaneous takers wins
@@ -159,8 +182,9 @@ class SqlHandoffStore:
             update(HandoffTicket)
             .where(HandoffTicket.id == ticket_id, HandoffTicket.status == OPEN)
             # Releasing announces the ticket again at once; the job does not repeat that.
-            .values(assignee=None, assignee_name=None, status=WAITING, taken_at=None,
-                    reannounced=True)
+            .values(
+                assignee=None, assignee_name=None, status=WAITING, taken_at=None, reannounced=True
+            )
         )
 
     def close(self, ticket_id: int, *, now: datetime, by: str) -> bool:
@@ -194,19 +218,29 @@ class SqlHandoffStore:
 
     def active_tickets(self) -> list[Ticket]:
         with read_session(self.engine) as s:
-            rows = s.execute(
-                select(HandoffTicket).where(_ACTIVE).order_by(HandoffTicket.id)
-            ).scalars().all()
+            rows = (
+                s.execute(select(HandoffTicket).where(_ACTIVE).order_by(HandoffTicket.id))
+                .scalars()
+                .all()
+            )
             return [_ticket(r) for r in rows]
 
     def last_helper(self, resident: str, *, before: int) -> StaffMember | None:
         with read_session(self.engine) as s:
-            row = s.execute(
-                select(HandoffTicket)
-                .where(HandoffTicket.resident == resident, HandoffTicket.id < before,
-                       HandoffTicket.assignee.is_not(None))  # type: ignore[union-attr]
-                .order_by(HandoffTicket.id.desc()).limit(1)  # type: ignore[union-attr]
-            ).scalars().first()
+            row = (
+                s.execute(
+                    select(HandoffTicket)
+                    .where(
+                        HandoffTicket.resident == resident,
+                        HandoffTicket.id < before,
+                        HandoffTicket.assignee.is_not(None),
+                    )  # type: ignore[union-attr]
+                    .order_by(HandoffTicket.id.desc())
+                    .limit(1)  # type: ignore[union-attr]
+                )
+                .scalars()
+                .first()
+            )
             if row is None or row.assignee is None:
                 return None
             return StaffMember(row.assignee, row.assignee_name or "")
@@ -214,8 +248,12 @@ class SqlHandoffStore:
     def rate(self, ticket_id: int, *, resident: str, rating: int) -> bool:
         return self._update(
             update(HandoffTicket)
-            .where(HandoffTicket.id == ticket_id, HandoffTicket.resident == resident,
-                   HandoffTicket.status == CLOSED, HandoffTicket.rating.is_(None))  # type: ignore[union-attr]
+            .where(
+                HandoffTicket.id == ticket_id,
+                HandoffTicket.resident == resident,
+                HandoffTicket.status == CLOSED,
+                HandoffTicket.rating.is_(None),
+            )  # type: ignore[union-attr]
             .values(rating=rating)
         )
 
@@ -235,10 +273,18 @@ class SqlHandoffStore:
     ) -> bool:
         try:
             with session_scope(self.engine) as s:
-                s.add(HandoffMessage(ticket_id=ticket_id, direction=direction, kind=kind[:16],
-                                     text=text, ref=(ref or None) and ref[:64],
-                                     event_id=(event_id or None) and event_id[:64], at=now,
-                                     relayed=relayed))
+                s.add(
+                    HandoffMessage(
+                        ticket_id=ticket_id,
+                        direction=direction,
+                        kind=kind[:16],
+                        text=text,
+                        ref=(ref or None) and ref[:64],
+                        event_id=(event_id or None) and event_id[:64],
+                        at=now,
+                        relayed=relayed,
+                    )
+                )
         except IntegrityError:
             return False
         return True
@@ -246,33 +292,51 @@ class SqlHandoffStore:
     def relayed_since(self, ticket_id: int, *, direction: str, since: datetime) -> int:
         with read_session(self.engine) as s:
             return s.execute(
-                select(func.count()).select_from(HandoffMessage).where(
-                    HandoffMessage.ticket_id == ticket_id, HandoffMessage.direction == direction,
-                    HandoffMessage.relayed.is_(True), HandoffMessage.at >= since)  # type: ignore[attr-defined]
+                select(func.count())
+                .select_from(HandoffMessage)
+                .where(
+                    HandoffMessage.ticket_id == ticket_id,
+                    HandoffMessage.direction == direction,
+                    HandoffMessage.relayed.is_(True),
+                    HandoffMessage.at >= since,
+                )  # type: ignore[attr-defined]
             ).scalar_one()
 
     def held(self, ticket_id: int) -> list[Held]:
         with read_session(self.engine) as s:
-            rows = s.execute(
-                select(HandoffMessage).where(HandoffMessage.ticket_id == ticket_id,
-                                             HandoffMessage.relayed.is_(False))  # type: ignore[attr-defined]
-                .order_by(HandoffMessage.id)
-            ).scalars().all()
+            rows = (
+                s.execute(
+                    select(HandoffMessage)
+                    .where(HandoffMessage.ticket_id == ticket_id, HandoffMessage.relayed.is_(False))  # type: ignore[attr-defined]
+                    .order_by(HandoffMessage.id)
+                )
+                .scalars()
+                .all()
+            )
             return [Held(r.id or 0, r.kind, r.text, r.ref) for r in rows]
 
     def tickets_with_held(self) -> list[int]:
         with read_session(self.engine) as s:
-            return list(s.execute(
-                select(HandoffMessage.ticket_id).where(HandoffMessage.relayed.is_(False))  # type: ignore[attr-defined]
-                .distinct().order_by(HandoffMessage.ticket_id)
-            ).scalars().all())
+            return list(
+                s.execute(
+                    select(HandoffMessage.ticket_id)
+                    .where(HandoffMessage.relayed.is_(False))  # type: ignore[attr-defined]
+                    .distinct()
+                    .order_by(HandoffMessage.ticket_id)
+                )
+                .scalars()
+                .all()
+            )
 
     def mark_relayed(self, message_ids: list[int]) -> None:
         if not message_ids:
             return
         with session_scope(self.engine) as s:
-            s.execute(update(HandoffMessage).where(HandoffMessage.id.in_(message_ids))  # type: ignore[union-attr]
-                      .values(relayed=True))
+            s.execute(
+                update(HandoffMessage)
+                .where(HandoffMessage.id.in_(message_ids))  # type: ignore[union-attr]
+                .values(relayed=True)
+            )
 
     # -- staff languages ----------------------------------------------------------------------------
 
@@ -281,7 +345,8 @@ class SqlHandoffStore:
     ) -> None:
         with session_scope(self.engine) as s:
             row = s.get(StaffLanguages, staff_id) or StaffLanguages(
-                staff_id=staff_id, first_name=first_name, updated_at=now)
+                staff_id=staff_id, first_name=first_name, updated_at=now
+            )
             row.first_name = first_name[:64]
             row.languages = " ".join(languages)[:120]
             row.updated_at = now
@@ -294,11 +359,15 @@ class SqlHandoffStore:
 
     def speakers(self, language: str) -> list[StaffMember]:
         with read_session(self.engine) as s:
-            rows = s.execute(
-                select(StaffLanguages).where(
-                    (" " + StaffLanguages.languages + " ").contains(f" {language} "))
-                .order_by(StaffLanguages.first_name)
-            ).scalars().all()
+            rows = (
+                s.execute(
+                    select(StaffLanguages)
+                    .where((" " + StaffLanguages.languages + " ").contains(f" {language} "))
+                    .order_by(StaffLanguages.first_name)
+                )
+                .scalars()
+                .all()
+            )
             return [StaffMember(r.staff_id, r.first_name) for r in rows]
 
     # -- recent questions -------------------------------------------------------------------------
@@ -311,11 +380,15 @@ class SqlHandoffStore:
 
     def recent_questions(self, resident: str, *, since: datetime) -> list[str]:
         with read_session(self.engine) as s:
-            return list(s.execute(
-                select(RecentQuestion.text).where(RecentQuestion.resident == resident,
-                                                  RecentQuestion.at >= since)
-                .order_by(RecentQuestion.id)
-            ).scalars().all())
+            return list(
+                s.execute(
+                    select(RecentQuestion.text)
+                    .where(RecentQuestion.resident == resident, RecentQuestion.at >= since)
+                    .order_by(RecentQuestion.id)
+                )
+                .scalars()
+                .all()
+            )
 
     def prune_questions(self, *, before: datetime) -> int:
         with session_scope(self.engine) as s:
@@ -325,10 +398,16 @@ class SqlHandoffStore:
 
     def count_for(self, resident: str) -> tuple[int, int]:
         with read_session(self.engine) as s:
-            tickets = s.execute(select(func.count()).select_from(HandoffTicket)
-                                .where(HandoffTicket.resident == resident)).scalar_one()
-            questions = s.execute(select(func.count()).select_from(RecentQuestion)
-                                  .where(RecentQuestion.resident == resident)).scalar_one()
+            tickets = s.execute(
+                select(func.count())
+                .select_from(HandoffTicket)
+                .where(HandoffTicket.resident == resident)
+            ).scalar_one()
+            questions = s.execute(
+                select(func.count())
+                .select_from(RecentQuestion)
+                .where(RecentQuestion.resident == resident)
+            ).scalar_one()
             return tickets, questions
 
     def forget(self, resident: str) -> None:
@@ -344,5 +423,8 @@ class SqlHandoffStore:
                 )
             )
             # Tickets stay, anonymised, so counts and ratings remain for statistics.
-            s.execute(update(HandoffTicket).where(HandoffTicket.resident == resident)
-                      .values(resident=FORGOTTEN, topic_area=None))
+            s.execute(
+                update(HandoffTicket)
+                .where(HandoffTicket.resident == resident)
+                .values(resident=FORGOTTEN, topic_area=None)
+            )

@@ -6,6 +6,7 @@ import select
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, event
@@ -365,17 +366,12 @@ def insert_new(session: Session, table: Table, values: dict[str, Any]) -> bool:
     return session.execute(stmt, values).first() is not None
 
 
+@cache  # built once per table and dialect: the hot path only binds values
 def insert_new_statement(dialect: str, table: Table) -> Any:
     """`insert_new`'s statement: a row comes back when it inserted (for `read_ahead` too)."""
-    stmt = _INSERT_NEW.get((dialect, table))
-    if stmt is None:
-        # RETURNING, not rowcount: psycopg reports no rowcount for this statement.
-        stmt = dialect_insert(dialect)(table).on_conflict_do_nothing()
-        stmt = _INSERT_NEW[(dialect, table)] = stmt.returning(*table.primary_key.columns)
-    return stmt
-
-
-_INSERT_NEW: dict[tuple[str, Table], Any] = {}
+    # RETURNING, not rowcount: psycopg reports no rowcount for this statement.
+    stmt = dialect_insert(dialect)(table).on_conflict_do_nothing()
+    return stmt.returning(*table.primary_key.columns)
 
 
 def dialect_insert(dialect: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
@@ -58,26 +59,23 @@ _ACTIVE_FOR = (
     .limit(1)
 )
 _REMEMBER = insert(_QUESTIONS).inline()  # no generated key fetched: nobody reads it
-_KEEP_NEWEST: dict[int, Any] = {}
 
 
+@cache
 def _keep_newest(keep: int) -> Any:
     """DELETE of a resident's recent questions but the `keep` newest, in one statement."""
-    stmt = _KEEP_NEWEST.get(keep)
-    if stmt is None:
-        q = _QUESTIONS
-        stmt = delete(q).where(q.c.resident == bindparam("key"))
-        if keep > 0:
-            oldest_kept = (
-                select(q.c.id)
-                .where(q.c.resident == bindparam("key"))
-                .order_by(q.c.id.desc())
-                .offset(keep - 1)
-                .limit(1)
-                .scalar_subquery()
-            )
-            stmt = stmt.where(q.c.id < oldest_kept)  # NULL (fewer than keep): none goes
-        _KEEP_NEWEST[keep] = stmt
+    q = _QUESTIONS
+    stmt = delete(q).where(q.c.resident == bindparam("key"))
+    if keep > 0:
+        oldest_kept = (
+            select(q.c.id)
+            .where(q.c.resident == bindparam("key"))
+            .order_by(q.c.id.desc())
+            .offset(keep - 1)
+            .limit(1)
+            .scalar_subquery()
+        )
+        stmt = stmt.where(q.c.id < oldest_kept)  # NULL (fewer than keep): none goes
     return stmt
 
 

@@ -7,6 +7,7 @@ SQL statements (no ORM load-modify-flush, no savepoint): a few per event instead
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select
@@ -32,18 +33,15 @@ _LOAD = select(_STATE.c.locale, _STATE.c.step, _STATE.c.flow, _STATE.c.data, _ST
     _STATE.c.resident == bindparam("key")
 )
 _SAVED = ("locale", "step", "flow", "data", "memo", "updated_at")
-_UPSERT: dict[str, Any] = {}
 
 
+@cache
 def _upsert(dialect: str) -> Any:
     """One INSERT ... ON CONFLICT DO UPDATE of a resident's state (SQLite and PostgreSQL)."""
-    stmt = _UPSERT.get(dialect)
-    if stmt is None:
-        ins = dialect_insert(dialect)(_STATE)
-        stmt = _UPSERT[dialect] = ins.on_conflict_do_update(
-            index_elements=[_STATE.c.resident], set_={c: ins.excluded[c] for c in _SAVED}
-        )
-    return stmt
+    ins = dialect_insert(dialect)(_STATE)
+    return ins.on_conflict_do_update(
+        index_elements=[_STATE.c.resident], set_={c: ins.excluded[c] for c in _SAVED}
+    )
 
 
 class SqlStateStore:

@@ -107,6 +107,26 @@ def test_a_failing_held_back_write_fails_the_event_and_the_next_event_goes_on(db
     assert states.load("tg:6").locale == "ro"
 
 
+def test_a_write_run_at_once_fails_with_sqlalchemys_error(sqlite_engine, caplog):
+    """SQLite runs `write_later` at once with sqlite3's cursor: its error is SQLAlchemy's, as
+    through a session, so statistics that cannot be recorded still cost the event nothing."""
+    from sqlalchemy import exc, text
+
+    from bot.db.analytics_store import SqlAnalytics
+
+    states, analytics = SqlStateStore(sqlite_engine), SqlAnalytics(sqlite_engine)
+    analytics._key = b"k" * 32
+    with sqlite_engine.begin() as conn:
+        conn.execute(text("DROP TABLE usage_event"))
+    with unit_of_work(sqlite_engine):
+        states.save(ResidentState(resident="tg:10", locale="sv"), now=NOW)
+        analytics.record(kind="not_found", resident="tg:10", locale="sv", now=NOW, text="x")
+        with pytest.raises(exc.OperationalError):
+            write_later(sqlite_engine, text("INSERT INTO usage_event DEFAULT VALUES"), {})
+    assert "could not record" in caplog.text
+    assert states.load("tg:10").locale == "sv"
+
+
 def test_undo_drops_held_back_writes(db_engine):
     states = SqlStateStore(db_engine)
     with unit_of_work(db_engine):

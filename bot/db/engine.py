@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -280,8 +280,9 @@ def write_later(engine: Engine, stmt: Any, params: dict[str, Any]) -> None:
     writes (see `_Unit.flush`); anywhere else it runs now, as `write_session` would run it.
 
     An INSERT given here is `.inline()`: it fetches no generated key (RETURNING would wait
-    for an answer). Any use of the unit of work's session through this module (a read, another write, a
-    savepoint) sends the held-back writes first, so the event always sees its own writes.
+    for an answer). Any use of the unit of work's session through this module (a read, another
+    write, a savepoint) sends the held-back writes first, so the event always sees its own writes.
+    A write run now fails with SQLAlchemy's error, as through a session.
     """
     current = _ambient.get()
     if current is not None and current.engine is engine:
@@ -293,7 +294,19 @@ def write_later(engine: Engine, stmt: Any, params: dict[str, Any]) -> None:
             # SQLite: now, on the unit's connection, with sqlite3's cursor (as `_Unit.flush`
             # does on PostgreSQL: SQLAlchemy's machinery cost more than the statement).
             raw = current.session.connection().connection.driver_connection
-            raw.execute(*_bound(stmt, params, engine.dialect))  # type: ignore[union-attr]
+            sql, values = _bound(stmt, params, engine.dialect)
+            try:
+                raw.execute(sql, values)  # type: ignore[union-attr]
+            except engine.dialect.loaded_dbapi.Error as err:
+                # sqlite3's error wrapped as SQLAlchemy would (callers catch SQLAlchemyError).
+                raise DBAPIError.instance(
+                    sql,
+                    values,
+                    err,
+                    engine.dialect.loaded_dbapi.Error,
+                    hide_parameters=engine.hide_parameters,
+                    dialect=engine.dialect,
+                ) from err
             return
     with write_session(engine) as session:
         session.execute(stmt, params)

@@ -177,7 +177,7 @@ def staff_from_message(msg: Message, user: User, update_id: int) -> StaffIncomin
     return StaffIncoming(kind=Kind.MEDIA, media=media, text=msg.caption or "", **base)
 
 
-def _to_writer(outbound: Outbound, resident: str | None) -> bool:
+def _to_writer(outbound: Outbound, resident: str) -> bool:
     """A reply to the resident whose event it answers (sent at once, not through the outbox)."""
     return isinstance(outbound.target, ToResident) and outbound.target.resident == resident
 
@@ -567,13 +567,13 @@ class TelegramChannel:
         self,
         outbound: list[Outbound],
         *,
-        chat_id: int | None,
-        resident: str | None,
+        chat_id: int,
+        resident: str,
         pressed: Message | None = None,
     ) -> None:
         """Replies to the writer go out now, in order (the core's others are in the outbox)."""
         direct = [o for o in outbound if _to_writer(o, resident)]
-        if not direct or chat_id is None or resident is None:
+        if not direct:
             return
         assert self.sender is not None
         edit_target = pressed

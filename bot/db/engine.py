@@ -118,6 +118,12 @@ class _Unit:
         finally:
             cur.close()
 
+    def rollback(self) -> None:
+        """Drop the held-back writes and the answers read ahead; roll the transaction back."""
+        self.pending.clear()
+        self.ahead = None
+        self.session.rollback()
+
     def flush(self, *, commit: bool = False) -> None:
         """Send the held-back writes (and the COMMIT, when asked) in one round trip.
 
@@ -267,8 +273,7 @@ def unit_of_work(engine: Engine, *, ahead: list[Ahead] | None = None) -> Iterato
             yield session
             unit.flush(commit=True)
         except BaseException:
-            unit.pending.clear()
-            session.rollback()
+            unit.rollback()
             raise
         finally:
             _ambient.reset(token)
@@ -408,7 +413,5 @@ def undo(engine: Engine) -> None:
     current = _ambient.get()
     if current is None or current.engine is not engine:
         return
-    current.pending.clear()
-    current.ahead = None
-    current.session.rollback()
+    current.rollback()
     _begin(current.session)

@@ -387,7 +387,7 @@ def insert_new(session: Session, table: Table, values: dict[str, Any]) -> bool:
 @cache  # built once per table and dialect: the hot path only binds values
 def insert_new_statement(dialect: str, table: Table) -> Any:
     """`insert_new`'s statement: a row comes back when it inserted (for `read_ahead` too)."""
-    # RETURNING, not rowcount: psycopg reports no rowcount for this statement.
+    # RETURNING, not rowcount: read ahead (`_Unit.read_ahead`), the claim answers by its rows.
     stmt = dialect_insert(dialect)(table).on_conflict_do_nothing()
     return stmt.returning(*table.primary_key.columns)
 

@@ -54,3 +54,22 @@ def sqlite_engine(tmp_path):
     create_all(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def pack_app(tmp_path):
+    """Make the whole app on a SQLite file with the test pack, its clock fixed at `now`."""
+    from pathlib import Path
+
+    from bot.bootstrap import build_app
+    from bot.settings import Settings
+
+    def make(now):
+        settings = Settings(
+            _env_file=None,
+            database_url=f"sqlite:///{tmp_path / 'b.db'}",
+            content_dir=Path(__file__).parent / "data" / "pack",
+        )
+        return build_app(settings, clock=lambda: now)
+
+    return make

@@ -355,26 +355,17 @@ async def test_postgres_restart_gives_try_again_then_recovers(fake, tmp_path, pg
 # --- a fault in the middle of one event -----------------------------------------------------------
 
 
-def test_a_fault_between_a_flows_write_and_the_state_save_leaves_no_half_event(tmp_path):
+def test_a_fault_between_a_flows_write_and_the_state_save_leaves_no_half_event(pack_app):
     """The request is stored, then the resident's state cannot be saved: a retry must not duplicate it."""
     from datetime import UTC, datetime
-    from pathlib import Path
 
     from sqlalchemy import func
 
     from bot.core.messages import Incoming, Kind
     from bot.db.tables.appointments import AppointmentRow
-    from bot.settings import Settings
 
     now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-    app = build_app(
-        Settings(
-            _env_file=None,
-            database_url=f"sqlite:///{tmp_path / 'b.db'}",
-            content_dir=Path(__file__).parent / "data" / "pack",
-        ),
-        clock=lambda: now,
-    )
+    app = pack_app(now)
     seq = iter(range(1, 999))
 
     def press(choice: str) -> list:

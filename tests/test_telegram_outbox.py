@@ -189,7 +189,7 @@ def test_mydata_and_forget_cover_the_outbox_and_blocked_mark(db_engine):
     assert [r.target for r in OutboxStore(db_engine).pending()] == ["r:tg:2"]
 
 
-def test_a_relay_to_staff_is_stored_with_its_event_or_not_at_all(tmp_path):
+def test_a_relay_to_staff_is_stored_with_its_event_or_not_at_all(pack_app):
     """The Telegram channel stores an event's outbox rows in the event's own transaction: when
     they cannot be stored, the event is undone too, so its redelivery is handled and no relay
     to staff is lost (nor an urgent ticket left without its announcement)."""
@@ -199,24 +199,15 @@ def test_a_relay_to_staff_is_stored_with_its_event_or_not_at_all(tmp_path):
     from sqlalchemy import exc as sa_exc
     from sqlalchemy import func, select
 
-    from bot.bootstrap import build_app
     from bot.channels.telegram import TelegramChannel
     from bot.core.messages import Incoming, Kind
     from bot.db.tables.handoff import HandoffTicket
     from bot.db.tables.outbox import OutboxMessage
     from bot.db.tables.state import ProcessedEvent
-    from bot.settings import Settings
     from tests.db_faults import fail_once
 
     now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-    app = build_app(
-        Settings(
-            _env_file=None,
-            database_url=f"sqlite:///{tmp_path / 'b.db'}",
-            content_dir=Path(__file__).parent / "data" / "pack",
-        ),
-        clock=lambda: now,
-    )
+    app = pack_app(now)
     channel = TelegramChannel(app.settings, app, core_workers=0)
 
     def send(text: str, event_id: str) -> list[Outbound]:

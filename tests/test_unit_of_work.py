@@ -232,22 +232,6 @@ def test_take_it_inside_events_still_has_exactly_one_winner(db_engine, contender
     assert store.get(ticket.id).assignee is not None
 
 
-def _app(tmp_path):
-    from pathlib import Path
-
-    from bot.bootstrap import build_app
-    from bot.settings import Settings
-
-    return build_app(
-        Settings(
-            _env_file=None,
-            database_url=f"sqlite:///{tmp_path / 'b.db'}",
-            content_dir=Path(__file__).parent / "data" / "pack",
-        ),
-        clock=lambda: NOW,
-    )
-
-
 class HalfDoneFlow:
     """A flow with a bug: it writes a record, then fails."""
 
@@ -267,10 +251,10 @@ class HalfDoneFlow:
     handle = start
 
 
-def test_a_flow_that_fails_halfway_leaves_no_record_but_the_event_counts(tmp_path):
+def test_a_flow_that_fails_halfway_leaves_no_record_but_the_event_counts(pack_app):
     from bot.core.messages import Incoming, Kind
 
-    app = _app(tmp_path)
+    app = pack_app(NOW)
     acts = SqlActivityStore(app.engine)
     app.conversation.register_flow(HalfDoneFlow(acts))
     try:
@@ -293,10 +277,10 @@ def test_a_flow_that_fails_halfway_leaves_no_record_but_the_event_counts(tmp_pat
         app.close()
 
 
-def test_a_staff_action_that_fails_halfway_leaves_no_record(tmp_path):
+def test_a_staff_action_that_fails_halfway_leaves_no_record(pack_app):
     from bot.bootstrap import AtomicStaff
 
-    app = _app(tmp_path)
+    app = pack_app(NOW)
     acts = SqlActivityStore(app.engine)
 
     class Staff:

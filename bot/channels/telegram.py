@@ -201,19 +201,20 @@ def default_core_workers(app: Any) -> int:
     """Threads for the core: 0 runs it on the event loop.
 
     The lexical core is about 2 ms of Python per question (holding the GIL) and, on loopback
-    PostgreSQL, 0.4 ms of waiting. PostgreSQL: two threads overlap the waits; more only add
-    GIL handoffs (in the bench two beat four in five of six paired runs, 176 against 165
-    updates/s; one was no faster than two). SQLite has one writer: a thread of its own only
-    adds handoffs (each SQLite call gives the GIL away, and getting it back from a busy loop
-    can take the 5 ms switch interval), a quarter of the bench's throughput, so the core runs
-    on the loop. The embedding re-ranker runs its model without the GIL for about 0.25 s a
-    question: then the core gets threads (four on PostgreSQL, one on SQLite) and the loop
-    serves on.
+    PostgreSQL, two round trips of waiting. PostgreSQL: four threads keep the loop busy while
+    some wait (bench_telegram, five alternating rounds on 2 cores, 2026-12-01: two threads
+    245-315 updates/s, four 302-412, six 290-400; CPU per update fell from 2.7-3.5 to
+    2.2-2.9 ms, as the loop sleeps and wakes less often). SQLite has one writer: a thread of
+    its own only adds handoffs (each SQLite call gives the GIL away, and getting it back from
+    a busy loop can take the 5 ms switch interval): on the loop 401-509 updates/s, on one to
+    four threads 255-389, so the core runs on the loop. The embedding re-ranker runs its
+    model without the GIL for about 0.25 s a question: then the core gets threads (four on
+    PostgreSQL, one on SQLite) and the loop serves on.
     """
     matcher = getattr(getattr(app, "conversation", None), "matcher", None)
     reranker = getattr(matcher, "reranker", None) is not None
     if app.engine.dialect.name != "sqlite":
-        return 4 if reranker else 2
+        return 4
     return 1 if reranker else 0
 
 

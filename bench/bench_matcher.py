@@ -239,9 +239,9 @@ def main() -> None:
             for label in passes:
                 passes[label].append(timed_pass(matcher, qs))
             del matcher
-        for label, runs in passes.items():
-            fastest = [min(run[0][i] for run in runs) for i in range(len(qs))]
-            med, p95, qps = summary(fastest, min(run[1] for run in runs))
+        for label, results in passes.items():
+            fastest = [min(run[0][i] for run in results) for i in range(len(qs))]
+            med, p95, qps = summary(fastest, min(run[1] for run in results))
             print(
                 f"{len(content.entries):>8} {files:>7} {load_s:>7.2f} {min(index_times):>8.2f} "
                 f"{label:>6} {med:>10.3f} {p95:>8.3f} {qps:>10.0f}"

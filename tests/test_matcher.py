@@ -123,6 +123,7 @@ def test_finds_the_entry_in_residents_words(matcher, text, expected):
     ("text", "expected"),
     [
         ("jag vill söka socialbidrag", "bistand"),
+        ("jag vill söka socialbidrg", "bistand"),  # a typo in the list's word
         ("hur får jag pengar från soc", "bistand"),
         ("dagis för min son", "forskola"),
         ("hur får man dagisplats", "forskola"),  # compound of a synonym and a word
@@ -450,6 +451,13 @@ def test_words_many_entries_use_get_suggestions_not_a_coin_flip_answer(shipped, 
 def test_a_typo_is_forgiven_on_the_word_as_written(shipped):
     d = shipped.match("min dotter har feberr", "sv")
     assert d.answered and d.top.entry_id == "child-fever"
+
+
+def test_a_compound_one_letter_off_is_a_typo_not_two_words(shipped):
+    """'bostadbidrag' lacks the linking s of 'bostadsbidrag'; read as 'bostad' + 'bidrag' it
+    answered the entry on homelessness."""
+    d = shipped.match("bostadbidrag", "sv")
+    assert d.answered and d.top.entry_id == "housing-allowance", d
 
 
 def test_a_shared_everyday_word_is_not_an_answer(shipped):

@@ -293,6 +293,12 @@ class _LocaleIndex:
             else:
                 self.multi_syn.append((kterms, tterms))
         self.syn_keys = set(self.single_syn)
+        # The list's words by first letter and length, for residents' typos of them too
+        # ('socialbidrg' -> 'socialbidrag').
+        self.syn_by_first_len: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for key in sorted(self.syn_keys):
+            if key not in self.vocab:
+                self.syn_by_first_len[(key[0], len(key))].append(key)
         self.multi_by_first: dict[str, list[int]] = defaultdict(list)
         for i, (kterms, _) in enumerate(self.multi_syn):
             self.multi_by_first[kterms[0]].append(i)
@@ -383,6 +389,10 @@ class _LocaleIndex:
                 split = self._split_cache.get(st, False)
                 if split is False:
                     split = self._split(st, self.syn_keys)
+                    # ...unless it is one letter from a word the content uses: 'bostadbidrag'
+                    # is 'bostadsbidrag' misspelt (its other readings come with the concept).
+                    if split and _closest(st, self.by_first_len, 1):
+                        split = None
                     if len(self._split_cache) < 100_000:
                         self._split_cache[st] = split
                 if split:
@@ -438,6 +448,8 @@ class _LocaleIndex:
                 typos = self._typos(s)
                 have = {terms for terms, _ in typos}
                 typos = typos + [v for v in self._misspelt(word) if v[0] not in have]
+                if s not in self.single_syn:
+                    typos += self._misspelt_synonym(s)
             c.variants.extend(typos)
             c.variants.extend(near)
         for t in self.single_syn.get(s, ()):
@@ -496,6 +508,17 @@ class _LocaleIndex:
             if split:
                 found.append((split, SPLIT_F))
         return found
+
+    def _misspelt_synonym(self, s: str) -> _Variants:
+        """What a word of the synonym list means, when the query has it one or two typos away."""
+        n = len(s)
+        if n < 6 or not self.syn_by_first_len:
+            return []
+        return [
+            (t, f * SYNONYM_F)
+            for (key,), f in _closest(s, self.syn_by_first_len, 1 if n <= 8 else 2)
+            for t in self.single_syn[key]
+        ]
 
     def _misspelt(self, word: str) -> _Variants:
         """Content words one or two typos away from the word as the resident wrote it."""

@@ -14,6 +14,7 @@ import os
 import socket
 import sqlite3
 import threading
+import time
 import uuid
 
 import pytest
@@ -324,6 +325,19 @@ async def test_postgres_restart_gives_try_again_then_recovers(fake, tmp_path, pg
                     {"n": app_name},
                 ).scalar()
             assert killed >= 1
+            # ...and over: pg_terminate_backend only signals; wait until the backends have
+            # gone (they say so on their sockets as they exit) and the proxy passed that on.
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with admin.connect() as conn:
+                    left = conn.execute(
+                        text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :n"),
+                        {"n": app_name},
+                    ).scalar()
+                if not left:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)
             before = len(fake.sent(ANA.id))
             await fake.push(fake.text_update(ANA, "/menu"))
             menu = await fake.wait_for(lambda: fake.sent(ANA.id)[before:])

@@ -214,6 +214,15 @@ def test_a_word_is_not_hidden_by_a_stop_word_that_folds_like_it():
     assert analyzer.terms("väldigt undrade") == []
 
 
+@pytest.mark.parametrize("locale", ["rmn", "rmy"])
+def test_romani_children_are_not_hidden_by_the_word_for_which(locale):
+    """Folded, 'šavo'/'šave' (boy/children) are 'savo'/'save' (which): children are the topic
+    of many questions, so the question word is not a stop word."""
+    from bot.core.search import _Analyzer
+
+    assert _Analyzer(locale, Lexicon()).terms("šave šavo") == ["save", "savo"]
+
+
 def test_editors_synonyms_extend_the_shipped_list(tmp_path):
     files = dict(PACK)
     files["synonyms.yaml"] = "sv:\n  knegarkassan: [arbetsförmedlingen]\n"

@@ -242,21 +242,6 @@ def test_a_phrase_synonym_needs_the_whole_phrase(tmp_path):
     assert not any(m.entry_id == "forskola" for m in matcher.rank("vi kastas", "sv"))
 
 
-def test_a_hyphenated_word_the_content_lacks_is_read_in_its_pieces(tmp_path):
-    """'huoli-ilmoitus' (report of concern) is not a word of the pack, which says
-    'huolenaiheilmoitus': its piece 'ilmoitus' still finds the entry."""
-    files = dict(PACK)
-    files["social/orosanmalan.sv.md"] = entry(
-        "Vad är en orosanmälan?", "En orosanmälan görs till socialtjänsten när någon oroar sig."
-    )
-    files["social/orosanmalan.fi.md"] = entry(
-        "Mikä on huolenaiheilmoitus?", "Huolenaiheilmoitus tehdään sosiaalipalveluille."
-    )
-    matcher = Matcher(load_content(write_pack(tmp_path, files, only=True)))
-    ranked = [m.entry_id for m in matcher.rank("mikä on huoli-ilmoitus", "fi")]
-    assert ranked[:1] == ["orosanmalan"]
-
-
 def test_ask_json_prints_one_object_per_question(content):
     out = io.StringIO()
     code = run_ask(None, content, "sv", True, stdin=io.StringIO("dagis\nhej\n"), out=out)

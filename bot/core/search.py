@@ -345,15 +345,10 @@ class _LocaleIndex:
     # --- query side ------------------------------------------------------------------------
 
     def concepts(
-        self,
-        words: list[str],
-        resident: str,
-        native: frozenset[str] = frozenset(),
-        parts: dict[str, list[str]] | None = None,
+        self, words: list[str], resident: str, native: frozenset[str] = frozenset()
     ) -> list[_Concept]:
         """The query's concepts; a word in `native` is correct in the resident's language and
-        is not read as a typo of a word of this one ('tolk' is not 'talk'). `parts`: the
-        pieces a word was written with ('huoli-ilmoitus'), read apart if the whole is unknown."""
+        is not read as a typo of a word of this one ('tolk' is not 'talk')."""
         an = self.an
         stop, stop_stems = an.query_stops(resident)
         # Join words written apart when the joined word is known ('kontakt person').
@@ -403,15 +398,6 @@ class _LocaleIndex:
                 if split:
                     stems.extend(split)
                     continue
-            pieces = parts.get(w) if parts and st not in self.vocab else None
-            if pieces and st not in self.single_syn:
-                # Written with a hyphen and unknown whole: its pieces are the words meant
-                # ('huoli-ilmoitus' where the content says 'huolenaiheilmoitus').
-                for p in pieces:
-                    if len(p) >= 3 and p not in stop and (ps := an.stem(p)) not in stop_stems:
-                        stems.append(ps)
-                        surface.setdefault(ps, p)
-                continue
             stems.append(st)
             surface.setdefault(st, w)
         out: list[_Concept] = []
@@ -567,10 +553,9 @@ class _LocaleIndex:
         resident: str,
         top: int = 8,
         native: frozenset[str] = frozenset(),
-        parts: dict[str, list[str]] | None = None,
     ) -> list[tuple[str, float, int]]:
         """The best entries as (id, score, support); support is SOLID, VAGUE or THIN."""
-        concepts = self.concepts(words, resident, native, parts)
+        concepts = self.concepts(words, resident, native)
         total = sum(c.idf for c in concepts)
         if not concepts or total <= 0:
             return []
@@ -768,11 +753,9 @@ class Matcher:
         self, text: str, locale: str, top: int = 8
     ) -> tuple[dict[str, float], dict[str, int]]:
         """Lexical scores per entry, and how well each best score is supported (see SOLID)."""
-        written = word_parts(text)
-        words = [w for w, _ in written]
+        words = [w for w, _ in word_parts(text)]
         if not words:
             return {}, {}
-        parts = {w: p for w, p in written if p}
         best: dict[str, float] = {}
         support: dict[str, int] = {}
         # Other languages are searched for the words the resident's own language and the
@@ -783,7 +766,7 @@ class Matcher:
         stops = [self._stop_words(locale), *(ix.an.stop for ix in primaries)]
         rest = {
             w[:PREFIX_GATE]
-            for w in (*words, *(p for ps in parts.values() for p in ps if len(p) >= 3))
+            for w in words
             if not w.isdigit() and not any(w in stop for stop in stops)
         }
         for index in primaries:
@@ -797,7 +780,7 @@ class Matcher:
                 continue
             factor = 1.0 if loc == locale else OTHER_LOCALE_F
             for entry_id, s, sup in index.score(
-                words, locale, top, native=native if index is not own else frozenset(), parts=parts
+                words, locale, top, native=native if index is not own else frozenset()
             ):
                 s *= factor
                 if s > best.get(entry_id, 0.0):

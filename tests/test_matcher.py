@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import pytest
 
@@ -188,9 +187,9 @@ def test_vague_question_gets_suggestions_not_an_answer(matcher):
     assert not d.answered
 
 
-def test_the_name_of_an_authority_alone_gets_suggestions(shipped):
+def test_the_name_of_an_authority_alone_gets_suggestions(shipped_matcher):
     """'socialtjänsten' names what a dozen answers are about, not which one is wanted."""
-    d = shipped.match("socialtjänsten", "sv")
+    d = shipped_matcher.match("socialtjänsten", "sv")
     assert d.status == "suggest" and len(d.matches) > 1
 
 
@@ -321,15 +320,14 @@ def test_default_content_dir_is_used_without_content_option(monkeypatch, tmp_pat
     assert json.loads(out.getvalue())["matches"][0]["id"] == "forskola"
 
 
-def test_shipped_content_answers_its_own_questions():
-    content = load_content(Path(__file__).resolve().parents[1] / "content")
+def test_shipped_content_answers_its_own_questions(shipped_content, shipped_matcher):
+    content = shipped_content
     if not content.entries:
         pytest.skip("no entries in content/ yet")
-    m = Matcher(content)
     misses = []
     for e in content.entries.values():
         for loc, t in e.texts.items():
-            d = m.match(t.question, loc)
+            d = shipped_matcher.match(t.question, loc)
             if not (d.answered and d.top.entry_id == e.id):
                 misses.append((e.id, loc, d.status, [x.entry_id for x in d.candidates]))
     share = 1 - len(misses) / sum(len(e.texts) for e in content.entries.values())
@@ -461,29 +459,24 @@ def test_a_question_in_cyrillic_finds_an_entry_written_in_serbian_latin(tmp_path
     assert top(matcher, "socijalna pomoc", "sr") == "bistand"
 
 
-@pytest.fixture(scope="module")
-def shipped() -> Matcher:
-    return Matcher(load_content(Path(__file__).resolve().parents[1] / "content"), embedder=None)
-
-
 @pytest.mark.parametrize("text", ["barnet skolan", "mitt barn och skolan", "vad är bvc"])
-def test_words_many_entries_use_get_suggestions_not_a_coin_flip_answer(shipped, text):
-    d = shipped.match(text, "sv")
+def test_words_many_entries_use_get_suggestions_not_a_coin_flip_answer(shipped_matcher, text):
+    d = shipped_matcher.match(text, "sv")
     assert d.status == "suggest" and len(d.matches) >= 2, d
 
 
-def test_a_typo_is_forgiven_on_the_word_as_written(shipped):
-    d = shipped.match("min dotter har feberr", "sv")
+def test_a_typo_is_forgiven_on_the_word_as_written(shipped_matcher):
+    d = shipped_matcher.match("min dotter har feberr", "sv")
     assert d.answered and d.top.entry_id == "child-fever"
 
 
-def test_a_compound_one_letter_off_is_a_typo_not_two_words(shipped):
+def test_a_compound_one_letter_off_is_a_typo_not_two_words(shipped_matcher):
     """'bostadbidrag' lacks the linking s of 'bostadsbidrag'; read as 'bostad' + 'bidrag' it
     answered the entry on homelessness."""
-    d = shipped.match("bostadbidrag", "sv")
+    d = shipped_matcher.match("bostadbidrag", "sv")
     assert d.answered and d.top.entry_id == "housing-allowance", d
 
 
-def test_a_shared_everyday_word_is_not_an_answer(shipped):
+def test_a_shared_everyday_word_is_not_an_answer(shipped_matcher):
     for text in ("hur förnyar jag mitt pass", "vad blir det för väder i helgen"):
-        assert not shipped.match(text, "sv").answered, text
+        assert not shipped_matcher.match(text, "sv").answered, text

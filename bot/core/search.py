@@ -230,16 +230,13 @@ class _LocaleIndex:
         # The content's words as written (folded), for typos: a typo is made in the word, not
         # in its stem ('feberr' is one letter from 'feber', whose stem is 'feb').
         self.surface_stem: dict[str, str] = {}
-        self.surface_by_first_len: dict[tuple[str, int], list[str]] = defaultdict(list)
         for w in sorted(raw_words):
             if len(w) >= 4 and w not in self.an.stop:
                 st = self.an.stem(w)
                 if st in self.vocab:
                     self.surface_stem[w] = st
-                    self.surface_by_first_len[(w[0], len(w))].append(w)
-        self.by_first_len: dict[tuple[str, int], list[str]] = defaultdict(list)
-        for term in self.sorted_vocab:
-            self.by_first_len[(term[0], len(term))].append(term)
+        self.surface_by_first_len = _by_first_len(self.surface_stem)
+        self.by_first_len = _by_first_len(self.sorted_vocab)
         # Question lines with their terms' weights, for how much of a line a query covers.
         # Per entry: its number of lines, and for each term the lines holding it with the
         # share of the line's weight it carries.
@@ -296,10 +293,7 @@ class _LocaleIndex:
         self.syn_keys = set(self.single_syn)
         # The list's words by first letter and length, for residents' typos of them too
         # ('socialbidrg' -> 'socialbidrag').
-        self.syn_by_first_len: dict[tuple[str, int], list[str]] = defaultdict(list)
-        for key in sorted(self.syn_keys):
-            if key not in self.vocab:
-                self.syn_by_first_len[(key[0], len(key))].append(key)
+        self.syn_by_first_len = _by_first_len(sorted(self.syn_keys - self.vocab))
         self.multi_by_first: dict[str, list[int]] = defaultdict(list)
         for i, (kterms, _) in enumerate(self.multi_syn):
             self.multi_by_first[kterms[0]].append(i)
@@ -677,6 +671,14 @@ class _LocaleIndex:
 def _strongest(postings: dict[int, float], n: int) -> Iterable[tuple[int, float]]:
     """A term's postings, only its `n` strongest when it has more (they come first)."""
     return islice(postings.items(), n) if len(postings) > n else postings.items()
+
+
+def _by_first_len(words: Iterable[str]) -> dict[tuple[str, int], list[str]]:
+    """Words grouped by first letter and length, in the given order, for `_closest`."""
+    groups: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for w in words:
+        groups[(w[0], len(w))].append(w)
+    return groups
 
 
 def _closest(word: str, by_first_len: dict[tuple[str, int], list[str]], k: int) -> _Variants:

@@ -175,7 +175,6 @@ class _Unit:
 
 # A read the unit of work may run ahead: (the key its store asks by, statement, values).
 Ahead = tuple[Any, Any, dict[str, Any]]
-_COMPILED: dict[tuple[str, Any, tuple[str, ...]], Any] = {}
 
 
 def _script(
@@ -202,10 +201,7 @@ def _bound(stmt: Any, params: dict[str, Any], dialect: Any) -> tuple[str, Any]:
     """A prebuilt Core statement's SQL and values for psycopg, as SQLAlchemy would send them:
     compiled once per statement and set of value names (an INSERT names only the columns
     given), with the statement's own bound values and each type's bind processing (JSON)."""
-    key = (dialect.name, stmt, tuple(params))
-    compiled = _COMPILED.get(key)
-    if compiled is None:
-        compiled = _COMPILED[key] = stmt.compile(dialect=dialect, column_keys=list(params))
+    compiled = _compiled(dialect, stmt, tuple(params))
     values = compiled.construct_params(params)
     for name, process in compiled._bind_processors.items():
         if name in values:
@@ -213,6 +209,11 @@ def _bound(stmt: Any, params: dict[str, Any], dialect: Any) -> tuple[str, Any]:
     if compiled.positional:  # SQLite's qmark style
         return compiled.string, tuple(values[name] for name in compiled.positiontup)
     return compiled.string, values
+
+
+@cache  # prebuilt statements only: each is compiled once per dialect and set of value names
+def _compiled(dialect: Any, stmt: Any, keys: tuple[str, ...]) -> Any:
+    return stmt.compile(dialect=dialect, column_keys=list(keys))
 
 
 # The unit of work of the event being handled in this thread, if any.

@@ -204,6 +204,18 @@ def test_every_shipped_synonym_has_a_word_the_matcher_reads(locale):
     assert dead == []
 
 
+@pytest.mark.parametrize("locale", ["sv", "en"])
+def test_no_shipped_synonym_is_written_twice(locale):
+    """Matching folds diacritics, so 'școală' and 'scoala' are one key: list it once."""
+    from collections import Counter
+
+    from bot.core.lexicon import shipped_synonyms
+    from bot.core.normalize import fold
+
+    folded = Counter(fold(key.lower()) for key in shipped_synonyms(locale))
+    assert [key for key, n in folded.items() if n > 1] == []
+
+
 def test_a_word_is_not_hidden_by_a_stop_word_that_folds_like_it():
     """'väldigt' (very) is a stop word; its stem 'vald' is also 'våld' (violence)."""
     from bot.core.search import _Analyzer

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from e2e_steps import buttons
 from fakebotapi import FakeBotAPI, User
 from fakebotapi.harness import FAST, STAFF_CHAT, settings_for
 from icalendar import Calendar
@@ -58,11 +59,6 @@ def content(tmp_path) -> Path:
         encoding="utf-8",
     )
     return pack
-
-
-def buttons(message: dict) -> list[str]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [b["callback_data"] for row in rows for b in row]
 
 
 async def press(fake: FakeBotAPI, user: User, data: str) -> None:

@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from e2e_steps import buttons
 from fakebotapi import FakeBotAPI, User
 from fakebotapi.harness import FAST, STAFF_CHAT, settings_for
 from icalendar import Calendar
@@ -56,11 +57,6 @@ def database_url(request, tmp_path):
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
-
-
-def buttons(message: dict) -> list[str]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [b["callback_data"] for row in rows for b in row]
 
 
 async def with_button(fake: FakeBotAPI, chat: int, prefix: str, *, after: int = 0) -> tuple[dict, str]:

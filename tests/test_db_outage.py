@@ -18,6 +18,7 @@ import time
 import uuid
 
 import pytest
+from e2e_steps import buttons
 from fakebotapi import FakeBotAPI, User
 from fakebotapi.harness import FAST, settings_for
 from sqlalchemy import create_engine, event, select, text
@@ -43,11 +44,6 @@ PG_URL = os.environ.get("TEST_DATABASE_URL")
 async def fake():
     async with FakeBotAPI() as f:
         yield f
-
-
-def buttons(message: dict) -> list[str]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [b["callback_data"] for row in rows for b in row]
 
 
 async def onboard(fake: FakeBotAPI, user: User, lang: str) -> None:

@@ -11,6 +11,7 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
+from e2e_steps import buttons
 from fakebotapi import FakeBotAPI, User
 from fakebotapi.harness import FAST, STAFF_CHAT, settings_for
 
@@ -44,11 +45,6 @@ async def fake():
         f.add_member(STAFF_CHAT, BO)
         f.group = group
         yield f
-
-
-def buttons(message: dict) -> list[str]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [b["callback_data"] for row in rows for b in row]
 
 
 def with_button(fake: FakeBotAPI, chat: int, prefix: str) -> list[dict]:

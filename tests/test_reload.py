@@ -11,6 +11,7 @@ import signal
 from pathlib import Path
 
 import pytest
+from e2e_steps import buttons
 from fakebotapi import FakeBotAPI, User
 from fakebotapi.harness import FAST, STAFF_CHAT, settings_for
 
@@ -41,11 +42,6 @@ async def fake():
         f.group = f.add_group(STAFF_CHAT, title="Brobyggare")
         f.add_member(STAFF_CHAT, EVA)
         yield f
-
-
-def buttons(message: dict) -> list[str]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [b["callback_data"] for row in rows for b in row]
 
 
 def staff_cmd(command: str) -> StaffIncoming:

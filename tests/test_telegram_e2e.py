@@ -7,6 +7,7 @@ import time
 
 import aiohttp
 import pytest
+from e2e_steps import buttons
 from fakebotapi import SECRET_HEADER, FakeBotAPI, User
 from fakebotapi.harness import FAST, STAFF_CHAT, settings_for, tiny_app
 
@@ -24,11 +25,6 @@ ANA = User(4242, "Ana", "sv")
 async def fake():
     async with FakeBotAPI() as f:
         yield f
-
-
-def buttons(message: dict) -> list[str]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [b["callback_data"] for row in rows for b in row]
 
 
 def ok_sends(fake: FakeBotAPI, chat_id: int) -> list:

@@ -11,7 +11,7 @@ from bot.content.loader import load_content
 from bot.core.lexicon import Lexicon
 from bot.core.search import Decision, Match, Matcher
 from bot.matching_cli import run_ask, run_eval
-from tests.test_content_loader import write_pack
+from tests.test_content_loader import CATEGORIES, write_pack
 
 CATS = """\
 social: {emoji: "🤝", order: 1, name: {sv: Socialtjänst, en: Social services}}
@@ -492,3 +492,32 @@ def test_a_compound_one_letter_off_is_a_typo_not_two_words(shipped_matcher):
 def test_a_shared_everyday_word_is_not_an_answer(shipped_matcher):
     for text in ("hur förnyar jag mitt pass", "vad blir det för väder i helgen"):
         assert not shipped_matcher.match(text, "sv").answered, text
+
+
+def test_one_word_found_only_in_an_answer_beside_unknown_words_is_not_an_answer(shipped_matcher):
+    # 'beställa' stands in one answer's text; 'pizza' and 'bil' in none.
+    for text in ("kan du beställa en pizza", "kan du beställa en pizza till mig"):
+        assert not shipped_matcher.match(text, "sv").answered, text
+
+
+def test_two_stop_words_written_apart_are_not_joined_into_a_content_word(shipped_matcher):
+    # 'efter en' joined is 'efteren', whose stem 'efter' the content has; it is two stop words.
+    d = shipped_matcher.match("soc ringde och vill ha möte om mina barn efter en anmälan", "sv")
+    assert d.answered and d.top.entry_id == "report-of-concern"
+
+
+def test_a_phrase_of_the_synonym_list_matched_whole_in_an_answer_still_answers(tmp_path):
+    # 'pengar till mat' found as both its words in an answer is more than one shared word,
+    # even beside a word the content never uses ('ikväll').
+    def entry(q: str, body: str) -> str:
+        return f"---\nquestion: {q}\n---\n{body}\n"
+
+    files = {
+        "categories.yaml": CATEGORIES,
+        "social/akut.sv.md": entry("Hur får jag hjälp akut?", "Saknar du pengar till mat, ring."),
+        "school/skolmat.sv.md": entry("Vad kostar skolmaten?", "Skolmaten är gratis."),
+        "school/fritids.sv.md": entry("Vad kostar fritids?", "Avgiften beror på inkomsten."),
+    }
+    matcher = Matcher(load_content(write_pack(tmp_path, files, only=True)))
+    d = matcher.match("vi har ingen mat ikväll och inga pengar", "sv")
+    assert d.answered and d.top.entry_id == "akut"

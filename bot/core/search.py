@@ -353,9 +353,11 @@ class _LocaleIndex:
         while i < len(words):
             if i + 1 < len(words):
                 both = words[i] + words[i + 1]
-                # (A stem of four letters or more: 'med en' is not 'meden'.)
+                # (A stem of four letters or more: 'med en' is not 'meden'; and two stop words
+                # are not a compound: 'efter en' is not 'efteren' -> 'efter'.)
                 if (
                     both[:4] in heads
+                    and (words[i] not in stop or words[i + 1] not in stop)
                     and len(both) >= 5
                     and len(st := an.stem(both)) >= 4
                     and st in self.vocab
@@ -654,7 +656,19 @@ class _LocaleIndex:
     ) -> int:
         """SOLID, VAGUE or THIN: how much the query words entry `d` shares say about it."""
         matched = [(c, best[d]) for c, best in found if best.get(d, 0.0) > 0.0]
-        if len(matched) == 1 and matched[0][0].size <= THIN_WORD:
+        # One shared word (a phrase of the synonym list whose words all stand in the entry
+        # is more than one word).
+        one_word = len(matched) == 1 and not (
+            len(phrase := matched[0][0].variants[0][0]) > 1
+            and all(d in self.postings.get(t, _NO_POSTINGS) for t in phrase)
+        )
+        if one_word and matched[0][1] <= BODY_MAX:
+            # ...standing only in the answer text, beside words the content never uses
+            # ('kan du beställa en pizza'): a guess, not an answer.
+            shared = matched[0][0]
+            if any(not c.known and c.size >= THIN_UNKNOWN for c, _ in found if c is not shared):
+                return THIN
+        if one_word and matched[0][0].size <= THIN_WORD:
             # One short shared word. THIN when the query has other words: ones the content
             # never uses, or ones this entry lacks while its shared word is only in its answer.
             if unknown or (matched[0][1] <= BODY_MAX and n_concepts > 1):

@@ -521,3 +521,15 @@ def test_a_phrase_of_the_synonym_list_matched_whole_in_an_answer_still_answers(t
     matcher = Matcher(load_content(write_pack(tmp_path, files, only=True)))
     d = matcher.match("vi har ingen mat ikväll och inga pengar", "sv")
     assert d.answered and d.top.entry_id == "akut"
+
+
+def test_a_finnish_word_finds_its_synonym_in_any_inflected_form(tmp_path):
+    """The list names one Finnish form; a Finnish resident's other endings share its Finnish
+    stem ('lomat', 'lomalla' for 'loma'), and a Swede typing the same letters does not."""
+    files = dict(PACK)
+    files["synonyms.yaml"] = "sv:\n  loma: [lov]\n"
+    matcher = Matcher(load_content(write_pack(tmp_path, files, only=True)))
+    for text in ("lomalla", "lomasta"):
+        assert top(matcher, text, "fi") == "skollov", text
+    assert top(matcher, "lomalla", "sv") is None
+

@@ -291,6 +291,17 @@ class _LocaleIndex:
             else:
                 self.multi_syn.append((kterms, tterms))
         self.syn_keys = set(self.single_syn)
+        # The list's one-word keys by their stem in a resident's own language, built when a
+        # resident of another language first asks: 'kiusataan' (Finnish, is bullied) finds the
+        # key 'kiusata' by the Finnish stem both share, whatever the Finnish ending.
+        self._one_word_keys = [
+            (written[0], kterms[0])
+            for key in synonyms
+            if len(written := tuple(w for w, _ in word_parts(key))) == 1
+            and (kterms := tuple(self.an.terms(key)))
+            and kterms[0] in self.single_syn
+        ]
+        self._keys_by_resident_stem: dict[str, tuple[dict[str, list[str]], Stemmer]] = {}
         # The list's words by first letter and length, for residents' typos of them too
         # ('socialbidrg' -> 'socialbidrag').
         self.syn_by_first_len = _by_first_len(sorted(self.syn_keys - self.vocab))
@@ -417,13 +428,13 @@ class _LocaleIndex:
             seen.add(s)
             w = surface.get(s, s)
             typos = w not in native
-            key = s if s in self.vocab else f"{s} {w}" if typos else f"{s} {w} native"
+            key = s if s in self.vocab else f"{s} {w} {resident}" if typos else f"{s} {w} native"
             meant = phrases.get(s)
             if meant:
                 key = f"{key} phrase {meant!r}"
             c = self._concept_cache.get(key)
             if c is None:
-                c = self._concept(s, w, typos)
+                c = self._concept(s, w, typos, resident)
                 for t in meant or ():
                     c.variants.append((t, SYNONYM_F))
                 if len(self._concept_cache) < 100_000:
@@ -431,7 +442,9 @@ class _LocaleIndex:
             out.append(c)
         return out
 
-    def _concept(self, s: str, word: str = "", typos_too: bool = True) -> _Concept:
+    def _concept(
+        self, s: str, word: str = "", typos_too: bool = True, resident: str = ""
+    ) -> _Concept:
         """One query word (stem `s`, written `word`) with the known terms it may mean."""
         c = _Concept(idf=0.0, size=len(s))
         known = s in self.vocab
@@ -451,6 +464,10 @@ class _LocaleIndex:
             c.variants.extend(near)
         for t in self.single_syn.get(s, ()):
             c.variants.append((t, SYNONYM_F))
+        if not known and s not in self.single_syn and resident and resident != self.locale:
+            keys, stem = self._resident_keys(resident)
+            for key in keys.get(stem(word or s), ()):
+                c.variants.extend((t, SYNONYM_F) for t in self.single_syn[key])
         if not known:
             for t in self.reverse_syn.get(s, ()):
                 c.variants.append((t, REVERSE_F))
@@ -475,6 +492,20 @@ class _LocaleIndex:
             # 'i 2 år'): it counts, less than a rare word.
             c.idf *= NUMBER_F
         return c
+
+    def _resident_keys(self, resident: str) -> tuple[dict[str, list[str]], Stemmer]:
+        """Synonym keys by their stem in `resident`'s language (stems of four letters or
+        more), and that language's stemmer."""
+        hit = self._keys_by_resident_stem.get(resident)
+        if hit is None:
+            stem = Stemmer(resident)
+            table: dict[str, list[str]] = defaultdict(list)
+            for written, term in self._one_word_keys:
+                st = stem(written)
+                if len(st) >= 4 and term not in table[st]:
+                    table[st].append(term)
+            hit = self._keys_by_resident_stem[resident] = (dict(table), stem)
+        return hit
 
     def _idf_of(self, term: str) -> float:
         return self.idf.get(term, self.unknown_idf)

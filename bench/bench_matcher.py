@@ -146,7 +146,8 @@ def cascade_table() -> None:
     if (shared / "questions.csv").is_file():
         sets.append(("foreign", shared / "pack", shared / "questions.csv"))
     header = (
-        f"{'set':<8} {'mode':<10} {'overall':>8} {'top-1':>6} {'top-3':>6} {'reject':>7} "
+        f"{'set':<8} {'mode':<10} {'overall':>8} {'top-1':>6} {'top-3':>6} {'answered':>8} "
+        f"{'reject':>7} "
         f"{'embedded':>9} {'median ms':>10} {'p95 ms':>7}"
     )
     print(header)
@@ -182,11 +183,11 @@ def cascade_table() -> None:
             times.sort()
             fig = {
                 k: result.pct(result.total, k) or 0.0
-                for k in ("overall", "top1", "top3", "rejection")
+                for k in ("overall", "top1", "top3", "answered", "rejection")
             }
             print(
                 f"{name:<8} {mode:<10} {fig['overall']:>8.1f} {fig['top1']:>6.1f} {fig['top3']:>6.1f} "
-                f"{fig['rejection']:>7.1f} {share:>8.1f}% {statistics.median(times) * 1e3:>10.2f} "
+                f"{fig['answered']:>8.1f} {fig['rejection']:>7.1f} {share:>8.1f}% {statistics.median(times) * 1e3:>10.2f} "
                 f"{times[int(len(times) * 0.95)] * 1e3:>7.2f}"
             )
 

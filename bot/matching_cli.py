@@ -97,8 +97,9 @@ def run_ask(
 class _Tally:
     rows: int = 0
     inscope: int = 0
-    top1: int = 0
-    top3: int = 0
+    top1: int = 0  # the right entry first of the matches returned (answered or suggested)
+    answered: int = 0  # the right entry given as the answer
+    top3: int = 0  # the right entry among the (at most three) matches returned
     outscope: int = 0
     rejected: int = 0
     wrong: int = 0
@@ -106,7 +107,7 @@ class _Tally:
 
     @property
     def correct(self) -> int:
-        return self.top1 + self.rejected
+        return self.answered + self.rejected
 
 
 @dataclass
@@ -121,6 +122,7 @@ class EvalResult:
     def pct(self, t: _Tally, what: str) -> float | None:
         num, den = {
             "top1": (t.top1, t.inscope),
+            "answered": (t.answered, t.inscope),
             "top3": (t.top3, t.inscope),
             "rejection": (t.rejected, t.outscope),
             "overall": (t.correct, t.rows),
@@ -131,7 +133,12 @@ class EvalResult:
 def evaluate(
     rows: list[dict[str, str]], content: Content, matcher: Matcher | None = None
 ) -> EvalResult:
-    """Score `rows` (lang, text, expected, kind) against `content`."""
+    """Score `rows` (lang, text, expected, kind) against `content`.
+
+    top-1 and top-3 measure the ranking a resident and `samvag ask --json` see (the answer
+    and its suggestions, or the suggestions alone; nothing when declined); "answered" and
+    "overall" measure the decision: an in-scope question answered with the right entry.
+    """
     matcher = matcher or Matcher(content)
     result = EvalResult()
     for row in rows:
@@ -140,6 +147,7 @@ def evaluate(
         expected = (row.get("expected") or "NONE").strip()
         kind = (row.get("kind") or ("outofscope" if expected == "NONE" else "plain")).strip()
         d = matcher.match(text, lang)
+        shown = [m.entry_id for m in d.matches]
         ranked = [m.entry_id for m in (d.matches or d.candidates)]
         for t in (result.total, result.by_kind[kind], result.by_lang[lang]):
             t.rows += 1
@@ -151,13 +159,15 @@ def evaluate(
                     t.rejected += 1
             else:
                 t.inscope += 1
-                if d.answered and ranked and ranked[0] == expected:
-                    t.top1 += 1
+                if d.answered and shown[0] == expected:
+                    t.answered += 1
                 elif d.answered:
                     t.wrong += 1
                 else:
                     t.missed += 1
-                if expected in ranked[:3]:
+                if shown[:1] == [expected]:
+                    t.top1 += 1
+                if expected in shown[:3]:
                     t.top3 += 1
         ok = (expected == "NONE" and not d.answered) or (d.answered and ranked[0] == expected)
         if not ok:
@@ -186,7 +196,15 @@ def print_eval(result: EvalResult, out: TextIO, failures: bool = True) -> None:
         f"wrong answers {t.wrong}  misses {t.missed}",
         file=out,
     )
-    header = f"{'':14} {'rows':>5} {'top-1':>7} {'top-3':>7} {'reject':>7} {'overall':>8} {'wrong':>6} {'miss':>5}"
+    print(
+        "top-1, top-3: the right entry first / among the matches returned (answer and "
+        "suggestions); answered: answered with the right entry",
+        file=out,
+    )
+    header = (
+        f"{'':14} {'rows':>5} {'top-1':>7} {'top-3':>7} {'answered':>8} {'reject':>7} "
+        f"{'overall':>8} {'wrong':>6} {'miss':>5}"
+    )
     for title, groups in (("by kind", result.by_kind), ("by language", result.by_lang)):
         print(f"\n{title}\n{header}", file=out)
         for name, g in sorted(groups.items()):
@@ -201,7 +219,8 @@ def print_eval(result: EvalResult, out: TextIO, failures: bool = True) -> None:
 def _row(result: EvalResult, name: str, g: _Tally) -> str:
     return (
         f"{name:14} {g.rows:5} {_fmt(result.pct(g, 'top1')):>7} {_fmt(result.pct(g, 'top3')):>7} "
-        f"{_fmt(result.pct(g, 'rejection')):>7} {_fmt(result.pct(g, 'overall')):>8} {g.wrong:6} {g.missed:5}"
+        f"{_fmt(result.pct(g, 'answered')):>8} {_fmt(result.pct(g, 'rejection')):>7} "
+        f"{_fmt(result.pct(g, 'overall')):>8} {g.wrong:6} {g.missed:5}"
     )
 
 

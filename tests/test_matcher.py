@@ -10,7 +10,7 @@ import pytest
 from bot.content.loader import load_content
 from bot.core.lexicon import Lexicon
 from bot.core.search import Decision, Match, Matcher
-from bot.matching_cli import run_ask, run_eval
+from bot.matching_cli import evaluate, run_ask, run_eval
 from tests.test_content_loader import CATEGORIES, write_pack
 
 CATS = """\
@@ -533,3 +533,33 @@ def test_a_finnish_word_finds_its_synonym_in_any_inflected_form(tmp_path):
         assert top(matcher, text, "fi") == "skollov", text
     assert top(matcher, "lomalla", "sv") is None
 
+
+
+def test_eval_ranks_what_the_resident_sees_and_scores_the_decision_apart(content):
+    """top-1/top-3 read the matches returned (as `ask --json` prints them); a right entry only
+    suggested counts there, not as answered; a declined question shows nothing."""
+
+    class Fixed:
+        def __init__(self, decisions):
+            self.decisions = decisions
+
+        def match(self, text, lang):
+            return self.decisions[text]
+
+    right, other = Match("bistand", 0.5), Match("forskola", 0.4)
+    rows = [
+        {"lang": "sv", "text": "suggested", "expected": "bistand", "kind": "plain"},
+        {"lang": "sv", "text": "answered", "expected": "bistand", "kind": "plain"},
+        {"lang": "sv", "text": "declined", "expected": "bistand", "kind": "plain"},
+    ]
+    matcher = Fixed(
+        {
+            "suggested": Decision("suggest", (right, other), (right, other)),
+            "answered": Decision("answered", (right,), (right,)),
+            "declined": Decision("none", (), (right,)),
+        }
+    )
+    result = evaluate(rows, content, matcher)
+    t = result.total
+    assert (t.top1, t.top3, t.answered, t.missed) == (2, 2, 1, 2)
+    assert result.pct(t, "overall") == pytest.approx(100 / 3)

@@ -534,7 +534,6 @@ def test_a_finnish_word_finds_its_synonym_in_any_inflected_form(tmp_path):
     assert top(matcher, "lomalla", "sv") is None
 
 
-
 def test_eval_ranks_what_the_resident_sees_and_scores_the_decision_apart(content):
     """top-1/top-3 read the matches returned (as `ask --json` prints them); a right entry only
     suggested counts there, not as answered; a declined question shows nothing."""

@@ -562,3 +562,17 @@ def test_eval_ranks_what_the_resident_sees_and_scores_the_decision_apart(content
     t = result.total
     assert (t.top1, t.top3, t.answered, t.missed) == (2, 2, 1, 2)
     assert result.pct(t, "overall") == pytest.approx(100 / 3)
+
+
+def test_one_short_shared_word_beside_words_the_entry_lacks_is_not_an_answer(shipped_matcher):
+    # 'byta' (change) is in 'Kan jag välja eller byta BVC?'; 'lägenhet' is not about BVC.
+    assert not shipped_matcher.match("jag vill byta lägenhet", "sv").answered
+    d = shipped_matcher.match("kan vi byta bvc", "sv")
+    assert d.answered and d.top.entry_id == "choose-bvc"
+
+
+def test_id_is_a_word_and_i_d_a_contraction(shipped_matcher):
+    d = shipped_matcher.match("how to get a swedish ID card", "en")
+    assert d.answered and d.top.entry_id == "id-card"
+    d = shipped_matcher.match("I'd like to know about preschool", "en")
+    assert "id-card" not in [m.entry_id for m in d.candidates]

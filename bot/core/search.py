@@ -704,6 +704,8 @@ class _LocaleIndex:
             # never uses, or ones this entry lacks while its shared word is only in its answer.
             if unknown or (matched[0][1] <= BODY_MAX and n_concepts > 1):
                 return THIN
+            if n_concepts > 1:
+                return THIN  # the query's other words are ones this entry lacks
             if n_concepts == 1:
                 return VAGUE
         if n_concepts == 1 and matched[0][0].idf <= ONE_WORD_IDF * self.max_idf:
@@ -805,7 +807,7 @@ class Matcher:
         self, text: str, locale: str, top: int = 8
     ) -> tuple[dict[str, float], dict[str, int]]:
         """Lexical scores per entry, and how well each best score is supported (see SOLID)."""
-        words = [w for w, _ in word_parts(text)]
+        words = [w for w, parts in word_parts(text) if not _contraction(parts)]
         if not words:
             return {}, {}
         best: dict[str, float] = {}
@@ -856,6 +858,16 @@ class Matcher:
                 return decision
         blended = self.reranker.blend(clean(text), lexical)  # type: ignore[union-attr]
         return _decide(_ranked(blended, DECIDED), self.thresholds)
+
+
+# English contractions: "I'd", "I'm", "we've", "they're", "I'll" say nothing about a topic, and
+# written together ('id') they would hide a word that does ('ID card').
+_PRONOUNS = frozenset({"i", "you", "we", "they", "he", "she", "it", "that", "there", "who"})
+_ENDINGS = frozenset({"d", "m", "ll", "ve", "re", "s"})
+
+
+def _contraction(parts: list[str]) -> bool:
+    return len(parts) == 2 and parts[0] in _PRONOUNS and parts[1] in _ENDINGS
 
 
 def _ranked(scores: dict[str, float], limit: int | None = None) -> list[Match]:

@@ -576,3 +576,11 @@ def test_id_is_a_word_and_i_d_a_contraction(shipped_matcher):
     assert d.answered and d.top.entry_id == "id-card"
     d = shipped_matcher.match("I'd like to know about preschool", "en")
     assert "id-card" not in [m.entry_id for m in d.candidates]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"), [("bună ziua", "ro"), ("buna seara", "ro"), ("hyvää päivää", "fi")]
+)
+def test_greetings_in_finnish_and_romanian_get_no_entry(shipped_matcher, text, lang):
+    # 'ziua' (the day) stands in a Romanian answer: a greeting is no question.
+    assert shipped_matcher.match(text, lang).status == "none"

@@ -584,3 +584,11 @@ def test_id_is_a_word_and_i_d_a_contraction(shipped_matcher):
 def test_greetings_in_finnish_and_romanian_get_no_entry(shipped_matcher, text, lang):
     # 'ziua' (the day) stands in a Romanian answer: a greeting is no question.
     assert shipped_matcher.match(text, lang).status == "none"
+
+
+def test_an_english_question_finds_an_answer_written_only_in_swedish(tmp_path):
+    files = {k: v for k, v in PACK.items() if ".en." not in k}
+    matcher = Matcher(load_content(write_pack(tmp_path, files, only=True)))
+    assert top(matcher, "how does my kid get a place in kindergarten", "en") == "forskola"
+    assert top(matcher, "when are the school holidays", "en") == "skollov"
+    assert top(matcher, "what is the weather tomorrow", "en") is None

@@ -700,14 +700,9 @@ class _LocaleIndex:
             if any(not c.known and c.size >= THIN_UNKNOWN for c, _ in found if c is not shared):
                 return THIN
         if one_word and matched[0][0].size <= THIN_WORD:
-            # One short shared word. THIN when the query has other words: ones the content
-            # never uses, or ones this entry lacks while its shared word is only in its answer.
-            if unknown or (matched[0][1] <= BODY_MAX and n_concepts > 1):
-                return THIN
-            if n_concepts > 1:
-                return THIN  # the query's other words are ones this entry lacks
-            if n_concepts == 1:
-                return VAGUE
+            # One short shared word ('byta'). THIN when the query says more: words this entry
+            # lacks ('jag vill byta lägenhet') or words the content never uses; VAGUE alone.
+            return THIN if unknown or n_concepts > 1 else VAGUE
         if n_concepts == 1 and matched[0][0].idf <= ONE_WORD_IDF * self.max_idf:
             return THIN  # one word that many entries share: which of them is not said
         if max(c.idf for c, _ in matched) <= COMMON_IDF * self.max_idf:

@@ -592,3 +592,18 @@ def test_an_english_question_finds_an_answer_written_only_in_swedish(tmp_path):
     assert top(matcher, "how does my kid get a place in kindergarten", "en") == "forskola"
     assert top(matcher, "when are the school holidays", "en") == "skollov"
     assert top(matcher, "what is the weather tomorrow", "en") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "entry"),
+    [
+        ("tarvitsen apua velkojen kanssa", "fi", "debt-counselling"),
+        ("unde găsesc o moașă", "ro", "mvc-pregnancy"),
+    ],
+)
+def test_finnish_and_romanian_question_frames_are_not_topic_words(
+    shipped_matcher, text, lang, entry
+):
+    # 'tarvitsen' (I need), 'găsesc' (I find) frame the question as Swedish 'behöver' does.
+    d = shipped_matcher.match(text, lang)
+    assert d.answered and d.top.entry_id == entry

@@ -607,3 +607,18 @@ def test_finnish_and_romanian_question_frames_are_not_topic_words(
     # 'tarvitsen' (I need), 'găsesc' (I find) frame the question as Swedish 'behöver' does.
     d = shipped_matcher.match(text, lang)
     assert d.answered and d.top.entry_id == entry
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("hej hur mår du idag", "sv"), ("what is your name", "en"), ("pengar", "sv")],
+)
+def test_a_question_of_one_everyday_word_is_not_answered(shipped_matcher, text, lang):
+    # 'idag' and 'name' each stand in one answer; 'pengar' in many: none says which is meant.
+    assert not shipped_matcher.match(text, lang).answered
+
+
+@pytest.mark.parametrize(("text", "entry"), [("sfi", "sfi"), ("fritids", "fritids")])
+def test_a_question_of_one_topic_word_is_still_answered(shipped_matcher, text, entry):
+    d = shipped_matcher.match(text, "sv")
+    assert d.answered and d.top.entry_id == entry

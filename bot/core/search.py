@@ -26,7 +26,7 @@ from typing import Any, Literal, Protocol
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from bot.core.lexicon import Lexicon
+from bot.core.lexicon import Lexicon, everyday_words
 from bot.core.normalize import Stemmer, clean, fold, word_parts
 
 log = logging.getLogger(__name__)
@@ -507,6 +507,14 @@ class _LocaleIndex:
             hit = self._keys_by_resident_stem[resident] = (dict(table), stem)
         return hit
 
+    def _everyday(self, words: list[str], resident: str) -> bool:
+        """True when the query's one word beside stop words is an everyday word."""
+        stop, _ = self.an.query_stops(resident)
+        plain = [w for w in words if w not in stop]
+        return len(plain) == 1 and (
+            plain[0] in everyday_words(self.locale) or plain[0] in everyday_words(resident)
+        )
+
     def _idf_of(self, term: str) -> float:
         return self.idf.get(term, self.unknown_idf)
 
@@ -591,6 +599,9 @@ class _LocaleIndex:
         total = sum(c.idf for c in concepts)
         if not concepts or total <= 0:
             return []
+        # A question of one everyday word ('pengar', 'today') does not say which answer it
+        # wants, however few answers use the word: suggested, never answered.
+        everyday = len(concepts) == 1 and self._everyday(words, resident)
         unknown = any(not c.known and c.size >= THIN_UNKNOWN for c in concepts)
         acc: dict[int, float] = defaultdict(float)
         found: list[tuple[_Concept, dict[int, float]]] = []  # what each concept matched
@@ -678,7 +689,13 @@ class _LocaleIndex:
         result = []
         for rank, (d, score) in enumerate(out[:top]):
             # Only the leaders' support can sway a decision.
-            support = self._support(d, found, len(concepts), unknown) if rank < 3 else SOLID
+            support = (
+                THIN
+                if everyday
+                else self._support(d, found, len(concepts), unknown)
+                if rank < 3
+                else SOLID
+            )
             result.append((self.doc_ids[d], score, support))
         return result
 

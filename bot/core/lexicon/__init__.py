@@ -39,6 +39,16 @@ def greetings() -> frozenset[str]:
 
 
 @lru_cache(maxsize=32)
+def everyday_words(locale: str) -> frozenset[str]:
+    """The commonest words of `locale`'s everyday language (folded; empty if none shipped)."""
+    path = HERE / f"everyday.{locale.split('-')[0].lower()}.txt"
+    if not path.is_file():
+        return frozenset()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(w for line in lines if not line.startswith("#") for w in line.split())
+
+
+@lru_cache(maxsize=32)
 def shipped_synonyms(locale: str) -> dict[str, tuple[str, ...]]:
     """The shipped synonym table of `locale`: resident word -> content words."""
     path = HERE / f"synonyms.{locale}.yaml"

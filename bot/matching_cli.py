@@ -169,7 +169,7 @@ def evaluate(
                     t.top1 += 1
                 if expected in shown[:3]:
                     t.top3 += 1
-        ok = (expected == "NONE" and not d.answered) or (d.answered and ranked[0] == expected)
+        ok = (expected == "NONE" and not d.answered) or (d.answered and shown[0] == expected)
         if not ok:
             got = (
                 (ranked[0] if d.answered else f"({d.status}: {','.join(ranked) or '-'})")

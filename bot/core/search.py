@@ -155,7 +155,7 @@ class _Analyzer:
 
     def terms(self, text: str, parts: bool = False) -> list[str]:
         out = []
-        for whole, pieces in word_parts(text):
+        for whole, pieces in _words(text):
             if whole in self.stop:
                 continue
             stem = self.stem(whole)
@@ -226,6 +226,7 @@ class _LocaleIndex:
             term: dict(sorted(plist, key=lambda dw: -dw[1])) for term, plist in postings.items()
         }
         self.common_df = COMMON_DF
+        self.everyday = everyday_words(locale)
         self.sorted_vocab = sorted(self.vocab)
         # The content's words as written (folded), for typos: a typo is made in the word, not
         # in its stem ('feberr' is one letter from 'feber', whose stem is 'feb').
@@ -268,6 +269,9 @@ class _LocaleIndex:
         # written: its word alone ('time') does not mean what the phrase means.
         self.phrase_syn: dict[str, list[tuple[tuple[str, ...], str, list[tuple[str, ...]]]]]
         self.phrase_syn = defaultdict(list)
+        # The list's one-word keys as written, with their stem here: a resident of another
+        # language finds them by the stem in that language (see _resident_keys).
+        self._one_word_keys: list[tuple[str, str]] = []
         for key, targets in synonyms.items():
             kterms = tuple(self.an.terms(key))
             written = tuple(w for w, _ in word_parts(key))
@@ -288,19 +292,13 @@ class _LocaleIndex:
                 continue
             if len(kterms) == 1:
                 self.single_syn[kterms[0]].extend(tterms)
+                if len(written) == 1:
+                    self._one_word_keys.append((written[0], kterms[0]))
             else:
                 self.multi_syn.append((kterms, tterms))
         self.syn_keys = set(self.single_syn)
-        # The list's one-word keys by their stem in a resident's own language, built when a
-        # resident of another language first asks: 'kiusataan' (Finnish, is bullied) finds the
-        # key 'kiusata' by the Finnish stem both share, whatever the Finnish ending.
-        self._one_word_keys = [
-            (written[0], kterms[0])
-            for key in synonyms
-            if len(written := tuple(w for w, _ in word_parts(key))) == 1
-            and (kterms := tuple(self.an.terms(key)))
-            and kterms[0] in self.single_syn
-        ]
+        # Built when a resident of another language first asks: 'kiusataan' (Finnish, is
+        # bullied) finds the key 'kiusata' by the Finnish stem both share.
         self._keys_by_resident_stem: dict[str, tuple[dict[str, list[str]], Stemmer]] = {}
         # The list's words by first letter and length, for residents' typos of them too
         # ('socialbidrg' -> 'socialbidrag').
@@ -512,7 +510,7 @@ class _LocaleIndex:
         stop, _ = self.an.query_stops(resident)
         plain = [w for w in words if w not in stop]
         return len(plain) == 1 and (
-            plain[0] in everyday_words(self.locale) or plain[0] in everyday_words(resident)
+            plain[0] in self.everyday or plain[0] in everyday_words(resident)
         )
 
     def _idf_of(self, term: str) -> float:
@@ -689,13 +687,12 @@ class _LocaleIndex:
         result = []
         for rank, (d, score) in enumerate(out[:top]):
             # Only the leaders' support can sway a decision.
-            support = (
-                THIN
-                if everyday
-                else self._support(d, found, len(concepts), unknown)
-                if rank < 3
-                else SOLID
-            )
+            if everyday:
+                support = THIN
+            elif rank < 3:
+                support = self._support(d, found, len(concepts), unknown)
+            else:
+                support = SOLID
             result.append((self.doc_ids[d], score, support))
         return result
 
@@ -819,7 +816,7 @@ class Matcher:
         self, text: str, locale: str, top: int = 8
     ) -> tuple[dict[str, float], dict[str, int]]:
         """Lexical scores per entry, and how well each best score is supported (see SOLID)."""
-        words = [w for w, parts in word_parts(text) if not _contraction(parts)]
+        words = [w for w, _ in _words(text)]
         if not words:
             return {}, {}
         best: dict[str, float] = {}
@@ -878,8 +875,13 @@ _PRONOUNS = frozenset({"i", "you", "we", "they", "he", "she", "it", "that", "the
 _ENDINGS = frozenset({"d", "m", "ll", "ve", "re", "s"})
 
 
-def _contraction(parts: list[str]) -> bool:
-    return len(parts) == 2 and parts[0] in _PRONOUNS and parts[1] in _ENDINGS
+def _words(text: str) -> list[tuple[str, list[str]]]:
+    """`word_parts` without English contractions: what content and questions are read by."""
+    return [
+        (w, parts)
+        for w, parts in word_parts(text)
+        if not (len(parts) == 2 and parts[0] in _PRONOUNS and parts[1] in _ENDINGS)
+    ]
 
 
 def _ranked(scores: dict[str, float], limit: int | None = None) -> list[Match]:

@@ -578,12 +578,10 @@ def test_id_is_a_word_and_i_d_a_contraction(shipped_matcher):
     assert "id-card" not in [m.entry_id for m in d.candidates]
 
 
-@pytest.mark.parametrize(
-    ("text", "lang"), [("bună ziua", "ro"), ("buna seara", "ro"), ("hyvää päivää", "fi")]
-)
-def test_greetings_in_finnish_and_romanian_get_no_entry(shipped_matcher, text, lang):
+@pytest.mark.parametrize("text", ["bună ziua", "buna seara"])
+def test_romanian_greetings_get_no_entry(shipped_matcher, text):
     # 'ziua' (the day) stands in a Romanian answer: a greeting is no question.
-    assert shipped_matcher.match(text, lang).status == "none"
+    assert shipped_matcher.match(text, "ro").status == "none"
 
 
 def test_an_english_question_finds_an_answer_written_only_in_swedish(tmp_path):
@@ -610,11 +608,10 @@ def test_finnish_and_romanian_question_frames_are_not_topic_words(
 
 
 @pytest.mark.parametrize(
-    ("text", "lang"),
-    [("hej hur mår du idag", "sv"), ("what is your name", "en"), ("pengar", "sv")],
+    ("text", "lang"), [("hej hur mår du idag", "sv"), ("what is your name", "en")]
 )
 def test_a_question_of_one_everyday_word_is_not_answered(shipped_matcher, text, lang):
-    # 'idag' and 'name' each stand in one answer; 'pengar' in many: none says which is meant.
+    # 'idag' and 'name' each stand in one answer, yet neither says which answer is meant.
     assert not shipped_matcher.match(text, lang).answered
 
 
@@ -622,3 +619,14 @@ def test_a_question_of_one_everyday_word_is_not_answered(shipped_matcher, text, 
 def test_a_question_of_one_topic_word_is_still_answered(shipped_matcher, text, entry):
     d = shipped_matcher.match(text, "sv")
     assert d.answered and d.top.entry_id == entry
+
+
+def test_a_contraction_in_an_answer_is_not_the_word_id(tmp_path):
+    """Content is read as questions are: "I'd" in an English answer is not 'ID'."""
+
+    files = dict(PACK)
+    files["social/bistand.en.md"] = entry(
+        "How do I apply for income support?", "I'd bring your rental contract and bank statements."
+    )
+    matcher = Matcher(load_content(write_pack(tmp_path, files, only=True)))
+    assert "id" not in matcher.indexes["en"].vocab
